@@ -1,0 +1,69 @@
+//! The thread-local "current reactor", set while a runtime is entered.
+//!
+//! `sleep`, `Instant::now` and socket constructors find their reactor here.
+//! Outside a runtime they fail with a message saying what to do, never hang
+//! and never start a hidden global reactor.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use crate::reactor::Handle;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// The message every "no runtime" panic and error carries.
+pub(crate) const NO_RUNTIME: &str = "there is no Corium runtime on this thread: \
+call this inside `Runtime::block_on`, a task spawned on a runtime, or \
+`#[corium::main]`; from a plain thread, enter one first with `Handle::enter`";
+
+/// The error of `Handle::try_current` outside a runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Result<R, TryCurrentError> {
+    CURRENT.with(|current| match &*current.borrow() {
+        Some(handle) => Ok(f(handle)),
+        None => Err(TryCurrentError(())),
+    })
+}
+
+/// Makes `handle` the current reactor until the guard drops.
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(handle));
+    EnterGuard {
+        previous,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Restores the previous current reactor when dropped.
+#[must_use = "the reactor is current only while the guard lives"]
+pub struct EnterGuard {
+    previous: Option<Handle>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // The thread-local may already be gone when a guard drops during
+        // thread teardown; then there is nothing to restore.
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}

@@ -1,0 +1,361 @@
+//! `Reactor`, the driver turned by one thread, and `Handle`, its clonable
+//! face.
+//!
+//! A turn waits on the event demultiplexer until an event, a wakeup or the
+//! earliest timer deadline, then dispatches: each event sets readiness on its
+//! registration and each expired timer is marked fired; the wakers found are
+//! woken after every lock is released (a waker may drop a task whose output
+//! holds a socket, whose drop locks the registrations again).
+
+use std::fmt;
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::{Arc, OnceLock};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use slab::Slab;
+
+use crate::context::{self, EnterGuard, TryCurrentError, NO_RUNTIME};
+use crate::io::scheduled::ScheduledIo;
+use crate::sys::{Backend, Events, Selector};
+use crate::time::clock::Clock;
+use crate::time::wheel::Wheel;
+
+/// Bits of a poller key that hold the slab index; the rest (but the top
+/// bit, so no key collides with the backends' reserved keys) hold the
+/// generation.
+const INDEX_BITS: u32 = usize::BITS / 2;
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+const GENERATION_MASK: usize = (1 << (usize::BITS - INDEX_BITS - 1)) - 1;
+
+/// Park states: see [`Reactor::park`].
+const EMPTY: u8 = 0;
+const PARKED: u8 = 1;
+const NOTIFIED: u8 = 2;
+
+/// A closure to run on the blocking pool (see [`Handle::spawn_blocking`]).
+pub type BlockingJob = Box<dyn FnOnce() + Send>;
+type BlockingSpawner = Box<dyn Fn(BlockingJob) + Send + Sync>;
+
+pub(crate) struct Shared {
+    pub(crate) selector: Selector,
+    registrations: Mutex<Registrations>,
+    pub(crate) wheel: Mutex<Wheel>,
+    pub(crate) clock: Clock,
+    park: AtomicU8,
+    shutdown: AtomicBool,
+    blocking: OnceLock<BlockingSpawner>,
+}
+
+#[derive(Default)]
+struct Registrations {
+    slab: Slab<Arc<ScheduledIo>>,
+    next_generation: usize,
+}
+
+/// The I/O and timer driver. Exactly one thread turns it at a time (it is
+/// `Send` but its methods take `&mut self`); everything else talks to it
+/// through a [`Handle`].
+pub struct Reactor {
+    shared: Arc<Shared>,
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+/// A cheap, clonable reference to a [`Reactor`]: what registrations, timers
+/// and other threads hold.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Reactor {
+    /// A reactor on the best backend for this platform.
+    pub fn new() -> io::Result<Reactor> {
+        Reactor::with_backend(Backend::Auto)
+    }
+
+    /// A reactor on the given backend (tests use this to run the portable
+    /// path on Linux).
+    pub fn with_backend(backend: Backend) -> io::Result<Reactor> {
+        let (selector, events) = Selector::new(backend)?;
+        let shared = Arc::new(Shared {
+            selector,
+            registrations: Mutex::new(Registrations::default()),
+            wheel: Mutex::new(Wheel::default()),
+            clock: Clock::new(),
+            park: AtomicU8::new(EMPTY),
+            shutdown: AtomicBool::new(false),
+            blocking: OnceLock::new(),
+        });
+        Ok(Reactor {
+            shared,
+            events,
+            wakers: Vec::new(),
+        })
+    }
+
+    /// A handle to this reactor.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Waits for I/O events, a wakeup from [`Handle::unpark`], the earliest
+    /// timer deadline or `max_wait` (`None`: no bound), whichever comes
+    /// first, and wakes the tasks concerned. Returns how many were woken.
+    ///
+    /// A wakeup sent while the reactor was not parked makes the next park
+    /// return at once, so no wakeup is lost; many wakeups while parked cost
+    /// one `eventfd` write.
+    pub fn park(&mut self, max_wait: Option<Duration>) -> io::Result<usize> {
+        let shared = &self.shared;
+        if shared
+            .park
+            .compare_exchange(EMPTY, PARKED, AcqRel, Acquire)
+            .is_err()
+        {
+            // NOTIFIED: consume it and only look, without blocking.
+            shared.park.store(EMPTY, std::sync::atomic::Ordering::Release);
+            return self.turn(Some(Duration::ZERO));
+        }
+        let result = self.turn(max_wait);
+        self.shared.park.swap(EMPTY, AcqRel);
+        result
+    }
+
+    /// One wait and dispatch, without the unpark protocol of [`Reactor::park`]
+    /// (a wakeup still interrupts the wait).
+    pub fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<usize> {
+        let timeout = match (max_wait, self.until_next_timer()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.shared.selector.wait(&mut self.events, timeout)?;
+        self.dispatch_io();
+        self.collect_expired_timers();
+        Ok(self.wake_all())
+    }
+
+    /// Fires the timers due now without waiting; returns how many woke.
+    pub fn fire_timers(&mut self) -> usize {
+        self.collect_expired_timers();
+        self.wake_all()
+    }
+
+    /// The deadline of the earliest pending timer, if any.
+    pub fn next_timer(&self) -> Option<Instant> {
+        let ns = self.shared.wheel.lock().next_deadline()?;
+        Some(self.shared.clock.instant_at_ns(ns))
+    }
+
+    /// Whether this reactor's clock is paused (see `time::pause`).
+    pub fn is_clock_paused(&self) -> bool {
+        self.shared.clock.is_paused()
+    }
+
+    /// Moves a paused clock forward to `to` (auto-advance of an idle runtime).
+    pub fn advance_clock_to(&self, to: Instant) {
+        self.shared.clock.advance_to(to);
+    }
+
+    fn until_next_timer(&self) -> Option<Duration> {
+        if self.shared.clock.is_paused() {
+            // Paused time does not pass while we wait; the executor advances it.
+            return None;
+        }
+        let deadline = self.shared.wheel.lock().next_deadline()?;
+        Some(Duration::from_nanos(
+            deadline.saturating_sub(self.shared.clock.now_ns()),
+        ))
+    }
+
+    fn dispatch_io(&mut self) {
+        let wakers = &mut self.wakers;
+        let registrations = self.shared.registrations.lock();
+        self.events.for_each(|key, ready| {
+            let (index, generation) = (key & INDEX_MASK, key >> INDEX_BITS);
+            match registrations.slab.get(index) {
+                Some(io) if io.generation == generation => io.dispatch(ready, wakers),
+                // A stale event for a slot freed (and maybe reused) since.
+                _ => {}
+            }
+        });
+    }
+
+    fn collect_expired_timers(&mut self) {
+        let now = self.shared.clock.now_ns();
+        self.shared.wheel.lock().process(now, &mut self.wakers);
+    }
+
+    fn wake_all(&mut self) -> usize {
+        let n = self.wakers.len();
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+        n
+    }
+}
+
+impl Drop for Reactor {
+    /// Shuts down: every waiting socket task and timer is woken; sockets
+    /// then report an error and timers complete, so no task waits forever
+    /// on a reactor that is gone.
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, std::sync::atomic::Ordering::Release);
+        for (_, io) in self.shared.registrations.lock().slab.iter() {
+            io.shutdown(&mut self.wakers);
+        }
+        self.shared.wheel.lock().fire_all(&mut self.wakers);
+        self.wake_all();
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("backend", &self.shared.selector.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The reactor of the runtime entered on this thread.
+    ///
+    /// # Panics
+    /// Outside a runtime, with a message saying how to enter one.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(_) => panic!("{NO_RUNTIME}"),
+        }
+    }
+
+    /// The reactor of the runtime entered on this thread, or an error.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(Handle::clone)
+    }
+
+    /// Makes this reactor current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard {
+        context::enter(self.clone())
+    }
+
+    /// Wakes the thread parked in [`Reactor::park`], or makes its next park
+    /// return at once. Cheap when called often: only the first call after
+    /// the reactor parks writes to the kernel.
+    pub fn unpark(&self) {
+        if self.shared.park.swap(NOTIFIED, AcqRel) == PARKED {
+            // A failed notify leaves the reactor to its timeout; there is no
+            // caller that could do better with the error.
+            let _ = self.shared.selector.notify();
+        }
+    }
+
+    /// Whether the reactor has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        self.shared.shutdown.load(Acquire)
+    }
+
+    /// The name of the backend in use ("epoll", "polling (edge)", ...).
+    pub fn backend_name(&self) -> &'static str {
+        self.shared.selector.name()
+    }
+
+    /// Whether readiness events report read-closed, so that a short read may
+    /// clear readiness without missing a FIN.
+    pub fn reports_read_closed(&self) -> bool {
+        self.shared.selector.reports_read_closed()
+    }
+
+    /// The current time on this reactor's clock (paused or real).
+    pub fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// How many timers are registered on this reactor.
+    pub fn num_timers(&self) -> usize {
+        self.shared.wheel.lock().len()
+    }
+
+    /// Installs the closure that runs jobs on the executor's blocking pool.
+    /// The executor calls this once when it builds a runtime; later calls
+    /// are ignored.
+    pub fn set_blocking_spawner(&self, spawner: impl Fn(BlockingJob) + Send + Sync + 'static) {
+        let _ = self.shared.blocking.set(Box::new(spawner));
+    }
+
+    /// Runs `job` on the blocking pool of the runtime that owns this reactor
+    /// (host-name resolution uses it, so it never blocks the reactor thread).
+    pub fn spawn_blocking(&self, job: BlockingJob) -> io::Result<()> {
+        match self.shared.blocking.get() {
+            Some(spawn) => {
+                spawn(job);
+                Ok(())
+            }
+            None => Err(io::Error::other(
+                "this reactor has no blocking pool: it was not built by a Corium runtime",
+            )),
+        }
+    }
+
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<(usize, Arc<ScheduledIo>)> {
+        if self.is_shutdown() {
+            return Err(gone());
+        }
+        let mut registrations = self.shared.registrations.lock();
+        let generation = registrations.next_generation;
+        registrations.next_generation = (generation + 1) & GENERATION_MASK;
+        let entry = registrations.slab.vacant_entry();
+        let index = entry.key();
+        if index > INDEX_MASK {
+            return Err(io::Error::other("too many registrations for one reactor"));
+        }
+        let io = Arc::new(ScheduledIo::new(generation));
+        let key = index | (generation << INDEX_BITS);
+        self.shared.selector.register(fd, key)?;
+        entry.insert(io.clone());
+        Ok((key, io))
+    }
+
+    pub(crate) fn deregister(&self, key: usize, io: &Arc<ScheduledIo>, fd: BorrowedFd<'_>) {
+        // An error means the fd was already gone from the poller (closed
+        // elsewhere through a duplicate); the slot must be freed regardless.
+        let _ = self.shared.selector.deregister(fd);
+        let mut registrations = self.shared.registrations.lock();
+        let index = key & INDEX_MASK;
+        if registrations
+            .slab
+            .get(index)
+            .is_some_and(|slot| Arc::ptr_eq(slot, io))
+        {
+            registrations.slab.remove(index);
+        }
+    }
+
+    pub(crate) fn num_registrations(&self) -> usize {
+        self.shared.registrations.lock().slab.len()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("backend", &self.shared.selector.name())
+            .field("shutdown", &self.is_shutdown())
+            .finish()
+    }
+}
+
+/// The error of an operation on a socket whose runtime has shut down.
+pub(crate) fn gone() -> io::Error {
+    io::Error::other(
+        "the Corium runtime that owned this I/O source has shut down; \
+         create the source inside a running runtime",
+    )
+}
