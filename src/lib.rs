@@ -1,1 +1,49 @@
-//! Corium.
+//! Corium: an async runtime for network services.
+//!
+//! A reactor in the classic sense whose event handlers are wakers: you
+//! write `async fn`s, the reactor turns socket readiness and timer deadlines
+//! into wakeups, and the executor polls the woken tasks.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let rt = corium::runtime::Builder::new_current_thread().build().unwrap();
+//! rt.block_on(async {
+//!     let worker = corium::spawn(async {
+//!         corium::time::sleep(Duration::from_millis(10)).await;
+//!         "done"
+//!     });
+//!     let answer = corium::time::timeout(Duration::from_secs(1), worker).await;
+//!     assert_eq!(answer.unwrap().unwrap(), "done");
+//! });
+//! ```
+//!
+//! The API follows tokio's names, so that moving a service over is mostly a
+//! matter of renaming the crate: `corium::spawn`, `task::JoinHandle`,
+//! `time::{sleep, timeout, interval}`, `runtime::Builder`.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    clippy::undocumented_unsafe_blocks
+)]
+
+pub use corium_executor::{block_on, spawn, task_local};
+
+/// Tasks: spawning, joining, aborting, yielding, task-locals and the
+/// blocking pool.
+pub mod task {
+    pub use corium_executor::task::*;
+}
+
+/// The runtime, its builder and its handle.
+pub mod runtime {
+    pub use corium_executor::runtime::*;
+    pub use corium_reactor::Backend;
+}
+
+/// Time: `sleep`, `timeout`, `interval`, `Instant` and the test clock.
+pub mod time {
+    pub use corium_reactor::time::*;
+}

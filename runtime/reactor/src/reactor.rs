@@ -120,7 +120,9 @@ impl Reactor {
             .is_err()
         {
             // NOTIFIED: consume it and only look, without blocking.
-            shared.park.store(EMPTY, std::sync::atomic::Ordering::Release);
+            shared
+                .park
+                .store(EMPTY, std::sync::atomic::Ordering::Release);
             return self.turn(Some(Duration::ZERO));
         }
         let result = self.turn(max_wait);
@@ -206,7 +208,9 @@ impl Drop for Reactor {
     /// then report an error and timers complete, so no task waits forever
     /// on a reactor that is gone.
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, std::sync::atomic::Ordering::Release);
+        self.shared
+            .shutdown
+            .store(true, std::sync::atomic::Ordering::Release);
         for (_, io) in self.shared.registrations.lock().slab.iter() {
             io.shutdown(&mut self.wakers);
         }
@@ -338,6 +342,7 @@ impl Handle {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn num_registrations(&self) -> usize {
         self.shared.registrations.lock().slab.len()
     }

@@ -45,7 +45,12 @@ impl Selector {
 
     pub(crate) fn register(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
         let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
-        epoll::add(self.poller.as_fd(), fd, EventData::new_u64(key as u64), flags)?;
+        epoll::add(
+            self.poller.as_fd(),
+            fd,
+            EventData::new_u64(key as u64),
+            flags,
+        )?;
         Ok(())
     }
 

@@ -56,6 +56,12 @@ pub(crate) enum Events {
     Portable(polling::Events),
 }
 
+// SAFETY: the epoll buffer holds plain kernel event records; rustix types
+// their data as possibly a pointer, which makes them `!Send`, but we store
+// and read only integer keys and never dereference anything (`polling`
+// makes the same argument for its own buffer).
+unsafe impl Send for Events {}
+
 /// How many events one wait can return; more wait for the next turn.
 const EVENT_CAPACITY: usize = 1024;
 

@@ -48,7 +48,8 @@ impl Selector {
         if self.edge {
             return Ok(());
         }
-        self.poller.modify_with_mode(fd, Event::all(key), self.mode())
+        self.poller
+            .modify_with_mode(fd, Event::all(key), self.mode())
     }
 
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {

@@ -22,9 +22,14 @@ pub(crate) struct Clock {
 #[derive(Debug, Clone, Copy)]
 enum State {
     Real,
-    Paused { now: Instant },
+    Paused {
+        now: Instant,
+    },
     /// Resumed after a pause: time runs from `virtual_start`.
-    Shifted { real_start: Instant, virtual_start: Instant },
+    Shifted {
+        real_start: Instant,
+        virtual_start: Instant,
+    },
 }
 
 impl Clock {

@@ -51,7 +51,10 @@ pub fn interval(period: Duration) -> Interval {
 /// When `period` is zero, or outside a runtime.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(period > Duration::ZERO, "interval: `period` must be non-zero");
+    assert!(
+        period > Duration::ZERO,
+        "interval: `period` must be non-zero"
+    );
     Interval {
         delay: Box::pin(sleep_until(start)),
         period,

@@ -291,10 +291,18 @@ mod tests {
         let mut wakers = Vec::new();
         for &now in &order {
             let next = wheel.next_deadline().expect("pending timers");
-            assert!(next <= now, "next_deadline {next} is after pending deadline {now}");
+            assert!(
+                next <= now,
+                "next_deadline {next} is after pending deadline {now}"
+            );
             wheel.process(now - 1, &mut wakers);
             for (k, &d) in keys.iter().zip(deadlines) {
-                assert_eq!(wheel.entries[*k].fired, d < now, "deadline {d} at {}", now - 1);
+                assert_eq!(
+                    wheel.entries[*k].fired,
+                    d < now,
+                    "deadline {d} at {}",
+                    now - 1
+                );
             }
             wheel.process(now, &mut wakers);
             for (k, &d) in keys.iter().zip(deadlines) {
@@ -412,7 +420,10 @@ mod tests {
         while let Some(next) = wheel.next_deadline() {
             let pending = wheel.entries.iter().filter(|(_, e)| !e.fired);
             let earliest = pending.map(|(_, e)| e.deadline).min().expect("pending");
-            assert!(next <= earliest, "next_deadline {next} after a pending {earliest}");
+            assert!(
+                next <= earliest,
+                "next_deadline {next} after a pending {earliest}"
+            );
             assert!(first || next > now, "no progress at {now}");
             first = false;
             now = next;

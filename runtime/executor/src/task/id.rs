@@ -1,0 +1,60 @@
+//! Task ids, and the id of the task running on this thread.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A task's id, unique among the tasks of the process for its lifetime.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Relaxed);
+        Id(NonZeroU64::new(id).expect("task ids do not wrap in 2^64 spawns"))
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// The id of the task being polled on this thread.
+///
+/// # Panics
+/// Outside a task.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("task::id called outside a task; use task::try_id to get None there")
+}
+
+/// The id of the task being polled on this thread, if any.
+pub fn try_id() -> Option<Id> {
+    CURRENT.with(Cell::get)
+}
+
+pub(crate) struct IdGuard(Option<Id>);
+
+pub(crate) fn enter(id: Id) -> IdGuard {
+    IdGuard(CURRENT.with(|c| c.replace(Some(id))))
+}
+
+impl Drop for IdGuard {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.set(self.0));
+    }
+}
