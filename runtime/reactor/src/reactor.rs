@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::{Arc, OnceLock};
 use std::task::Waker;
@@ -70,6 +70,25 @@ pub struct Reactor {
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+}
+
+impl Registrations {
+    /// Records an event; returns the registration it was for, unless the
+    /// event is stale (its slot was freed, and maybe reused, since).
+    fn dispatch(
+        &self,
+        key: usize,
+        ready: crate::io::Ready,
+        wakers: &mut Vec<Waker>,
+    ) -> Option<&Arc<ScheduledIo>> {
+        let (index, generation) = (key & INDEX_MASK, key >> INDEX_BITS);
+        let io = self
+            .slab
+            .get(index)
+            .filter(|io| io.generation == generation)?;
+        io.dispatch(ready, wakers);
+        Some(io)
+    }
 }
 
 impl Reactor {
@@ -178,13 +197,27 @@ impl Reactor {
 
     fn dispatch_io(&mut self) {
         let wakers = &mut self.wakers;
+        let selector = &self.shared.selector;
+        let rearm = selector.needs_rearm();
         let registrations = self.shared.registrations.lock();
         self.events.for_each(|key, ready| {
-            let (index, generation) = (key & INDEX_MASK, key >> INDEX_BITS);
-            match registrations.slab.get(index) {
-                Some(io) if io.generation == generation => io.dispatch(ready, wakers),
-                // A stale event for a slot freed (and maybe reused) since.
-                _ => {}
+            let Some(io) = registrations.dispatch(key, ready, wakers) else {
+                return;
+            };
+            // A oneshot registration is disarmed by its event; a task still
+            // waiting in a direction this event did not satisfy needs it
+            // armed again, for that direction only (arming a direction that
+            // is ready would fire at once, forever).
+            if rearm {
+                let (read, write) = io.waiting();
+                if read || write {
+                    // SAFETY: `io` is in the slab, so its fd is open
+                    // (`ScheduledIo::fd`'s invariant).
+                    let fd = unsafe { BorrowedFd::borrow_raw(io.fd) };
+                    // A failed re-arm leaves the waiter to its timeout or
+                    // the next poll, which re-arms and reports the error.
+                    let _ = selector.rearm(fd, key, read, write);
+                }
             }
         });
     }
@@ -320,7 +353,7 @@ impl Handle {
         if index > INDEX_MASK {
             return Err(io::Error::other("too many registrations for one reactor"));
         }
-        let io = Arc::new(ScheduledIo::new(generation));
+        let io = Arc::new(ScheduledIo::new(generation, fd.as_raw_fd()));
         let key = index | (generation << INDEX_BITS);
         self.shared.selector.register(fd, key)?;
         entry.insert(io.clone());
@@ -363,4 +396,44 @@ pub(crate) fn gone() -> io::Error {
         "the Corium runtime that owned this I/O source has shut down; \
          create the source inside a running runtime",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{Ready, Registration};
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn a_stale_event_for_a_reused_slot_wakes_nobody() {
+        let reactor = Reactor::new().unwrap();
+        let handle = reactor.handle();
+        let (a, _a_peer) = UnixStream::pair().unwrap();
+        let first = Registration::with_handle(&handle, a).unwrap();
+        let stale_key = first.key;
+        drop(first);
+        let (b, _b_peer) = UnixStream::pair().unwrap();
+        let second = Registration::with_handle(&handle, b).unwrap();
+        assert_eq!(
+            stale_key & INDEX_MASK,
+            second.key & INDEX_MASK,
+            "slot reused"
+        );
+        assert_ne!(stale_key, second.key, "generation differs");
+        assert_eq!(handle.num_registrations(), 1);
+
+        let mut wakers = Vec::new();
+        let registrations = handle.shared.registrations.lock();
+        registrations.dispatch(stale_key, Ready::READ_CLOSED, &mut wakers);
+        assert!(!second.readiness().is_read_closed(), "stale event ignored");
+        registrations.dispatch(second.key, Ready::READ_CLOSED, &mut wakers);
+        assert!(second.readiness().is_read_closed());
+    }
+
+    #[test]
+    fn keys_never_collide_with_reserved_backend_keys() {
+        let key = INDEX_MASK | (GENERATION_MASK << INDEX_BITS);
+        assert!(key < crate::sys::WAKE_KEY);
+        assert_eq!(key >> (usize::BITS - 1), 0, "top bit clear");
+    }
 }

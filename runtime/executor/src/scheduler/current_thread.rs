@@ -103,7 +103,7 @@ impl Shared {
     /// Runs `f` on this runtime's core if this thread is driving it and it
     /// is not borrowed already.
     fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
-        if CORE_OWNER.with(Cell::get) != self as *const Shared {
+        if !ptr::eq(CORE_OWNER.with(Cell::get), self) {
             return None;
         }
         CORE.with(|core| {

@@ -105,7 +105,7 @@ impl State {
     /// A new task with `refs` references: the run queue's, the
     /// `JoinHandle`'s, and the owned list's when the task has one.
     pub(crate) fn new(refs: usize) -> State {
-        State(AtomicUsize::new(refs * REF_ONE | INITIAL_FLAGS))
+        State(AtomicUsize::new((refs * REF_ONE) | INITIAL_FLAGS))
     }
 
     pub(crate) fn load(&self) -> Snapshot {

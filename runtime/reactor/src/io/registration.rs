@@ -27,7 +27,7 @@ pub struct Registration<T: AsFd> {
     source: Option<T>,
     handle: Handle,
     io: Arc<ScheduledIo>,
-    key: usize,
+    pub(crate) key: usize,
 }
 
 impl<T: AsFd> Registration<T> {
@@ -87,9 +87,12 @@ impl<T: AsFd> Registration<T> {
             Poll::Ready(Ok(event)) => Poll::Ready(Ok(event)),
             Poll::Ready(Err(_shutdown)) => Poll::Ready(Err(gone())),
             Poll::Pending => {
-                if self.handle.shared.selector.needs_rearm() {
-                    let fd = self.get_ref().as_fd();
-                    self.handle.shared.selector.rearm(fd, self.key)?;
+                let selector = &self.handle.shared.selector;
+                if selector.needs_rearm() {
+                    // Arm exactly the directions tasks wait in: this one,
+                    // and the other if a task waits there too.
+                    let (read, write) = self.io.waiting();
+                    selector.rearm(self.get_ref().as_fd(), self.key, read, write)?;
                 }
                 Poll::Pending
             }

@@ -16,6 +16,7 @@
 //! 4. Clearing never erases the sticky states (read-closed, write-closed,
 //!    error): edge-triggered epoll reports them once.
 
+use std::os::fd::RawFd;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::{Context, Poll, Waker};
@@ -59,14 +60,21 @@ impl Waiters {
 pub(crate) struct ScheduledIo {
     /// The generation of the slab slot this state lives in; part of the key.
     pub(crate) generation: usize,
+    /// The registered fd, for re-arming oneshot registrations.
+    ///
+    /// # Invariant
+    /// Open for as long as this state is in the reactor's slab: a
+    /// `Registration` leaves the slab before it drops its source.
+    pub(crate) fd: RawFd,
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
 }
 
 impl ScheduledIo {
-    pub(crate) fn new(generation: usize) -> ScheduledIo {
+    pub(crate) fn new(generation: usize, fd: RawFd) -> ScheduledIo {
         ScheduledIo {
             generation,
+            fd,
             readiness: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
         }
@@ -154,6 +162,12 @@ impl ScheduledIo {
                 Err(actual) => current = actual,
             }
         }
+    }
+
+    /// Which directions have a task waiting: (reading, writing).
+    pub(crate) fn waiting(&self) -> (bool, bool) {
+        let waiters = self.waiters.lock();
+        (waiters.reader.is_some(), waiters.writer.is_some())
     }
 
     /// The readiness bits currently set, for tests and `Debug`.

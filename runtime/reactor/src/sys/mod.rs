@@ -103,12 +103,19 @@ impl Selector {
         }
     }
 
-    /// Re-arms a oneshot registration; nothing to do for edge-triggered ones.
-    pub(crate) fn rearm(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+    /// Re-arms a oneshot registration for the given directions; nothing to
+    /// do for edge-triggered ones.
+    pub(crate) fn rearm(
+        &self,
+        fd: BorrowedFd<'_>,
+        key: usize,
+        read: bool,
+        write: bool,
+    ) -> io::Result<()> {
         match self {
             #[cfg(target_os = "linux")]
             Selector::Epoll(_) => Ok(()),
-            Selector::Portable(s) => s.rearm(fd, key),
+            Selector::Portable(s) => s.rearm(fd, key, read, write),
         }
     }
 

@@ -44,12 +44,23 @@ impl Selector {
         }
     }
 
-    pub(crate) fn rearm(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+    pub(crate) fn rearm(
+        &self,
+        fd: BorrowedFd<'_>,
+        key: usize,
+        read: bool,
+        write: bool,
+    ) -> io::Result<()> {
         if self.edge {
             return Ok(());
         }
-        self.poller
-            .modify_with_mode(fd, Event::all(key), self.mode())
+        let interest = match (read, write) {
+            (true, true) => Event::all(key),
+            (true, false) => Event::readable(key),
+            (false, true) => Event::writable(key),
+            (false, false) => Event::none(key),
+        };
+        self.poller.modify_with_mode(fd, interest, self.mode())
     }
 
     pub(crate) fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
