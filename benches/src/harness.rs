@@ -12,7 +12,7 @@ use crate::micro::{Bench, Sizes};
 use crate::rt::{Flavor, Rt};
 
 /// A runtime as the harness sees it: a column of the table that can run
-/// one round of a benchmark. [`column`] makes one from any [`Rt`].
+/// one round of a benchmark. [`column()`] makes one from any [`Rt`].
 pub trait Runtime {
     /// Column name.
     fn name(&self) -> &'static str;
