@@ -184,12 +184,22 @@ impl Reactor {
         self.shared.clock.advance_to(to);
     }
 
+    /// The time to the earliest timer, recording it as the end of the wait
+    /// (see `Handle::wake_for_timer`).
     fn until_next_timer(&self) -> Option<Duration> {
         if self.shared.clock.is_paused() {
             // Paused time does not pass while we wait; the executor advances it.
+            self.shared.wheel.lock().wait_until = u64::MAX;
             return None;
         }
-        let deadline = self.shared.wheel.lock().next_deadline()?;
+        let deadline = {
+            let mut wheel = self.shared.wheel.lock();
+            wheel.wait_until = wheel.next_deadline().unwrap_or(u64::MAX);
+            wheel.wait_until
+        };
+        if deadline == u64::MAX {
+            return None;
+        }
         Some(Duration::from_nanos(
             deadline.saturating_sub(self.shared.clock.now_ns()),
         ))
@@ -291,6 +301,18 @@ impl Handle {
             // A failed notify leaves the reactor to its timeout; there is no
             // caller that could do better with the error.
             let _ = self.shared.selector.notify();
+        }
+    }
+
+    /// Called after a timer was set earlier than the reactor's current wait
+    /// ends (`Wheel::is_before_wait`, under the wheel lock): wakes the
+    /// reactor if it is parked, so it waits again with the new deadline. The
+    /// reactor sets PARKED before it reads the wheel, so either it saw the
+    /// timer or this sees PARKED. On the driving thread it is never parked,
+    /// so registering a timer there costs no syscall.
+    pub(crate) fn wake_for_timer(&self) {
+        if self.shared.park.load(Acquire) == PARKED {
+            self.unpark();
         }
     }
 

@@ -236,15 +236,16 @@ impl Shared {
                 return (installed.uninstall(), None);
             }
             if signal.woken.swap(false, AcqRel) {
+                since_turn += 1;
                 if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return (installed.uninstall(), Some(output));
                 }
             }
+            // Run tasks until the queue is empty or the interval is used up,
+            // even if the future was woken meanwhile: a future that keeps
+            // waking itself must not starve the tasks or the reactor.
             let mut out_of_tasks = false;
             while since_turn < EVENT_INTERVAL {
-                if signal.woken.load(Acquire) {
-                    break;
-                }
                 let Some(task) = self.with_core(|core| core.next_task(self)).flatten() else {
                     out_of_tasks = true;
                     break;
@@ -261,7 +262,7 @@ impl Shared {
                 self.park(true);
                 since_turn = 0;
             } else if since_turn >= EVENT_INTERVAL {
-                // Let I/O and timers in even while tasks keep coming.
+                // Let I/O and timers in even while work keeps coming.
                 self.park(false);
                 since_turn = 0;
             }
@@ -460,33 +461,58 @@ impl Schedule for Arc<Shared> {
     }
 }
 
-/// Installs a core in this thread's thread-local for the length of a drive.
+/// Installs a core in this thread's thread-local for the length of a drive
+/// (or a shutdown), keeping whatever core was there (another runtime this
+/// thread drives) to put back afterwards.
 struct InstalledCore {
+    shared: Arc<Shared>,
+    previous_core: Option<Box<Core>>,
     previous_owner: *const Shared,
 }
 
 impl InstalledCore {
-    fn install(shared: &Shared, core: Box<Core>) -> InstalledCore {
-        CORE.with(|slot| *slot.borrow_mut() = Some(core));
-        let previous_owner = CORE_OWNER.with(|owner| owner.replace(shared as *const Shared));
-        InstalledCore { previous_owner }
+    fn install(shared: &Arc<Shared>, core: Box<Core>) -> InstalledCore {
+        let previous_core = CORE.with(|slot| {
+            slot.try_borrow_mut()
+                .expect("a runtime was started or dropped while its thread's core was in use")
+                .replace(core)
+        });
+        let previous_owner = CORE_OWNER.with(|owner| owner.replace(Arc::as_ptr(shared)));
+        InstalledCore {
+            shared: shared.clone(),
+            previous_core,
+            previous_owner,
+        }
     }
 
-    fn uninstall(self) -> Box<Core> {
+    fn take(&mut self) -> Option<Box<Core>> {
         let core = CORE
-            .with(|slot| slot.borrow_mut().take())
-            .expect("core installed");
-        CORE_OWNER.with(|owner| owner.set(self.previous_owner));
+            .try_with(|slot| {
+                let mut slot = slot.borrow_mut();
+                let core = slot.take();
+                *slot = self.previous_core.take();
+                core
+            })
+            .ok()
+            .flatten();
+        let _ = CORE_OWNER.try_with(|owner| owner.set(self.previous_owner));
+        core
+    }
+
+    fn uninstall(mut self) -> Box<Core> {
+        let core = self.take().expect("core installed");
         std::mem::forget(self);
         core
     }
 }
 
 impl Drop for InstalledCore {
-    /// Only reached when a drive unwinds (a panicking `block_on` future):
-    /// the core is lost with its tasks, and the runtime is unusable.
+    /// Reached when a drive unwinds (the `block_on` future panicked): the
+    /// core goes back to the runtime, which stays usable, as tokio's does.
     fn drop(&mut self) {
-        let _ = CORE_OWNER.try_with(|owner| owner.set(self.previous_owner));
+        if let Some(core) = self.take() {
+            self.shared.return_core(core);
+        }
     }
 }
 

@@ -68,7 +68,13 @@ impl Sleep {
         self.deadline = deadline;
         if let Some(key) = self.key {
             let ns = self.handle.shared.clock.ns_since_base(deadline.into_std());
-            self.handle.shared.wheel.lock().reset(key, ns);
+            let mut wheel = self.handle.shared.wheel.lock();
+            wheel.reset(key, ns);
+            let wake = wheel.is_before_wait(ns);
+            drop(wheel);
+            if wake {
+                self.handle.wake_for_timer();
+            }
         }
     }
 }
@@ -86,7 +92,13 @@ impl Future for Sleep {
             None if this.handle.is_shutdown() => true,
             None => {
                 let ns = shared.clock.ns_since_base(this.deadline.into_std());
-                this.key = Some(shared.wheel.lock().insert(ns, cx.waker().clone()));
+                let mut wheel = shared.wheel.lock();
+                this.key = Some(wheel.insert(ns, cx.waker().clone()));
+                let wake = wheel.is_before_wait(ns);
+                drop(wheel);
+                if wake {
+                    this.handle.wake_for_timer();
+                }
                 false
             }
         };

@@ -64,6 +64,9 @@ pub(crate) struct Wheel {
     elapsed: u64,
     /// Entries due later within the current tick, put back after `process`.
     deferred: Vec<usize>,
+    /// The deadline (ns) the reactor's current wait ends at, so that a timer
+    /// inserted from another thread knows whether it must wake the reactor.
+    pub(crate) wait_until: u64,
 }
 
 impl Default for Wheel {
@@ -74,6 +77,7 @@ impl Default for Wheel {
             occupied: [0; LEVELS],
             elapsed: 0,
             deferred: Vec::new(),
+            wait_until: u64::MAX,
         }
     }
 }
@@ -89,6 +93,11 @@ fn slot_for(tick: u64, level: usize) -> usize {
 }
 
 impl Wheel {
+    /// Whether `deadline` (ns) ends before the reactor's current wait does.
+    pub(crate) fn is_before_wait(&self, deadline: u64) -> bool {
+        deadline < self.wait_until
+    }
+
     /// Adds a timer for `deadline` (ns) that wakes `waker`; returns its key.
     pub(crate) fn insert(&mut self, deadline: u64, waker: Waker) -> usize {
         let key = self.entries.insert(Entry {

@@ -1,0 +1,178 @@
+//! Shared helpers for the behaviour tests: runtimes of every flavor, drop
+//! and poll probes, and a watchdog that turns a hang into a failure.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use corium::runtime::{Builder, Runtime};
+
+/// How a test builds a runtime of one flavor.
+pub type Flavor = fn() -> Builder;
+
+/// Every executor flavor, by name. A new flavor is one line here, and every
+/// test written with [`for_each_flavor`] runs on it.
+pub const FLAVORS: &[(&str, Flavor)] = &[
+    ("current_thread", Builder::new_current_thread),
+    // ("multi_thread", Builder::new_multi_thread),
+];
+
+/// Runs `test` once per executor flavor. The flavor's name is printed first,
+/// so a failure's captured output says which flavor failed.
+pub fn for_each_flavor(mut test: impl FnMut(Flavor)) {
+    for (name, flavor) in FLAVORS {
+        eprintln!("--- flavor: {name}");
+        test(*flavor);
+    }
+}
+
+/// A runtime of `flavor` on the real clock.
+pub fn build(flavor: Flavor) -> Runtime {
+    flavor().build().expect("runtime builds")
+}
+
+/// A runtime of `flavor` whose clock starts paused (timers are exact and
+/// take no wall time).
+pub fn build_paused(flavor: Flavor) -> Runtime {
+    flavor().start_paused(true).build().expect("runtime builds")
+}
+
+/// Runs `future` to completion on `runtime`, then drops the runtime.
+///
+/// If the future panics (a failed assertion), the runtime is leaked instead
+/// of dropped and the panic goes on: Corium cannot drop a runtime whose
+/// `block_on` unwound (see `panic.rs`), and a failing test must fail, not
+/// hang.
+#[track_caller]
+pub fn run<F: Future>(runtime: Runtime, future: F) -> F::Output {
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(future)));
+    match result {
+        Ok(output) => {
+            drop(runtime);
+            output
+        }
+        Err(panic) => {
+            std::mem::forget(runtime);
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+/// A current-thread runtime on the real clock.
+pub fn rt() -> Runtime {
+    build(Builder::new_current_thread)
+}
+
+/// A current-thread runtime whose clock starts paused.
+pub fn paused_rt() -> Runtime {
+    build_paused(Builder::new_current_thread)
+}
+
+/// Counts how many of its probes were dropped: give a probe to a future and
+/// the count says whether the runtime dropped that future.
+#[derive(Debug, Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// A probe that adds one to this counter when dropped.
+    pub fn probe(&self) -> OnDrop {
+        OnDrop(self.0.clone())
+    }
+
+    /// Probes dropped so far.
+    pub fn count(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// A probe that adds one to its [`DropCounter`] when dropped.
+#[derive(Debug)]
+pub struct OnDrop(Arc<AtomicUsize>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A probe dropped into `counter` (shorthand for `counter.probe()`).
+pub fn on_drop(counter: &DropCounter) -> OnDrop {
+    counter.probe()
+}
+
+/// A future that counts how often it is polled, around an inner future.
+#[derive(Debug)]
+pub struct CountPolls<F> {
+    inner: Pin<Box<F>>,
+    polls: Arc<AtomicUsize>,
+}
+
+/// Wraps `inner` in a poll-counting probe; the counter reads the polls.
+pub fn count_polls<F: Future>(inner: F) -> (CountPolls<F>, Arc<AtomicUsize>) {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let probe = CountPolls {
+        inner: Box::pin(inner),
+        polls: polls.clone(),
+    };
+    (probe, polls)
+}
+
+impl<F: Future> Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.fetch_add(1, SeqCst);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// Polls `future` exactly once (to register a timer, say) and reports the
+/// result.
+pub async fn poll_once<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
+}
+
+/// Runs `f` on its own thread and fails the test if it has not returned
+/// within `limit`: a hang becomes a failure instead of a stuck CI job. The
+/// thread of a hung `f` is leaked. A panic in `f` is re-raised here.
+#[track_caller]
+pub fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("did not finish within {limit:?} (hung?)"),
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), or "" for others.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// The panic message of `f`, which must panic.
+#[track_caller]
+pub fn expect_panic<R>(f: impl FnOnce() -> R) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(payload) => panic_message(&*payload),
+    }
+}
