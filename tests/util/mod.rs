@@ -42,26 +42,14 @@ pub fn build_paused(flavor: Flavor) -> Runtime {
     flavor().start_paused(true).build().expect("runtime builds")
 }
 
-/// Runs `future` to completion on `runtime`, then drops the runtime.
-///
-/// If the future panics (a failed assertion), the runtime is leaked instead
-/// of dropped and the panic goes on: Corium cannot drop a runtime whose
-/// `block_on` unwound (see `panic.rs`), and a failing test must fail, not
-/// hang.
+/// Runs `future` to completion on `runtime`, then drops the runtime (a
+/// panic in the future unwinds through `block_on`, and the runtime still
+/// drops cleanly: see `panic.rs`).
 #[track_caller]
 pub fn run<F: Future>(runtime: Runtime, future: F) -> F::Output {
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(future)));
-    match result {
-        Ok(output) => {
-            drop(runtime);
-            output
-        }
-        Err(panic) => {
-            std::mem::forget(runtime);
-            std::panic::resume_unwind(panic)
-        }
-    }
+    let output = runtime.block_on(future);
+    drop(runtime);
+    output
 }
 
 /// A current-thread runtime on the real clock.
