@@ -468,6 +468,8 @@ struct InstalledCore {
     shared: Arc<Shared>,
     previous_core: Option<Box<Core>>,
     previous_owner: *const Shared,
+    /// Set once the core was taken back out.
+    uninstalled: bool,
 }
 
 impl InstalledCore {
@@ -482,10 +484,14 @@ impl InstalledCore {
             shared: shared.clone(),
             previous_core,
             previous_owner,
+            uninstalled: false,
         }
     }
 
     fn take(&mut self) -> Option<Box<Core>> {
+        if std::mem::replace(&mut self.uninstalled, true) {
+            return None;
+        }
         let core = CORE
             .try_with(|slot| {
                 let mut slot = slot.borrow_mut();
@@ -500,9 +506,7 @@ impl InstalledCore {
     }
 
     fn uninstall(mut self) -> Box<Core> {
-        let core = self.take().expect("core installed");
-        std::mem::forget(self);
-        core
+        self.take().expect("core installed")
     }
 }
 

@@ -19,8 +19,13 @@ use crate::reactor::Handle;
 /// Dropping a `Sleep` cancels its timer; nothing else is lost.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
-    Sleep::new(now.far_add(duration))
+    let handle = Handle::current();
+    let now = Instant::from_std(handle.now());
+    Sleep {
+        handle,
+        deadline: now.far_add(duration),
+        key: None,
+    }
 }
 
 /// Waits until `deadline`.
@@ -88,18 +93,24 @@ impl Future for Sleep {
         let shared = &this.handle.shared;
         let done = match this.key {
             Some(key) => shared.wheel.lock().poll(key, cx.waker()),
-            None if shared.clock.now() >= this.deadline.into_std() => true,
             None if this.handle.is_shutdown() => true,
             None => {
+                // Registered lazily, on the first poll that finds the
+                // deadline ahead of the last time timers were processed (a
+                // deadline between then and now fires on the next turn).
                 let ns = shared.clock.ns_since_base(this.deadline.into_std());
                 let mut wheel = shared.wheel.lock();
-                this.key = Some(wheel.insert(ns, cx.waker().clone()));
-                let wake = wheel.is_before_wait(ns);
-                drop(wheel);
-                if wake {
-                    this.handle.wake_for_timer();
+                if wheel.is_due(ns) {
+                    true
+                } else {
+                    this.key = Some(wheel.insert(ns, cx.waker().clone()));
+                    let wake = wheel.is_before_wait(ns);
+                    drop(wheel);
+                    if wake {
+                        this.handle.wake_for_timer();
+                    }
+                    false
                 }
-                false
             }
         };
         if done {

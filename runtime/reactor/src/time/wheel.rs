@@ -67,6 +67,9 @@ pub(crate) struct Wheel {
     /// The deadline (ns) the reactor's current wait ends at, so that a timer
     /// inserted from another thread knows whether it must wake the reactor.
     pub(crate) wait_until: u64,
+    /// The clock reading (ns) of the last `process`: a deadline at or before
+    /// it is already due, which spares new timers a clock read.
+    processed_up_to: u64,
 }
 
 impl Default for Wheel {
@@ -78,6 +81,7 @@ impl Default for Wheel {
             elapsed: 0,
             deferred: Vec::new(),
             wait_until: u64::MAX,
+            processed_up_to: 0,
         }
     }
 }
@@ -93,6 +97,11 @@ fn slot_for(tick: u64, level: usize) -> usize {
 }
 
 impl Wheel {
+    /// Whether `deadline` (ns) had passed when timers were last processed.
+    pub(crate) fn is_due(&self, deadline: u64) -> bool {
+        deadline <= self.processed_up_to
+    }
+
     /// Whether `deadline` (ns) ends before the reactor's current wait does.
     pub(crate) fn is_before_wait(&self, deadline: u64) -> bool {
         deadline < self.wait_until
@@ -164,6 +173,7 @@ impl Wheel {
     /// Fires every timer due at `now` (ns), pushing their wakers to `wakers`.
     pub(crate) fn process(&mut self, now: u64, wakers: &mut Vec<Waker>) {
         let now_tick = now / TICK_NS;
+        self.processed_up_to = self.processed_up_to.max(now);
         while let Some(exp) = self.next_expiration() {
             if exp.tick > now_tick {
                 break;
