@@ -22,6 +22,14 @@ call this inside `Runtime::block_on`, a task spawned on a runtime, or \
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryCurrentError(());
 
+impl TryCurrentError {
+    /// The error for "no runtime entered on this thread"; the executor's
+    /// `Handle::try_current` returns it too, so both say the same thing.
+    pub fn outside_runtime() -> TryCurrentError {
+        TryCurrentError(())
+    }
+}
+
 impl fmt::Display for TryCurrentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(NO_RUNTIME)

@@ -42,13 +42,9 @@ impl Handle {
 
     /// The runtime entered on this thread, or an error outside one.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        match context::current() {
-            Some(inner) => Ok(Handle { inner }),
-            // The reactor crate owns the error type and its message.
-            None => {
-                corium_reactor::Handle::try_current().map(|_| unreachable!("no executor context"))
-            }
-        }
+        context::current()
+            .map(|inner| Handle { inner })
+            .ok_or_else(TryCurrentError::outside_runtime)
     }
 
     /// Enters the runtime on this thread until the guard drops, so that

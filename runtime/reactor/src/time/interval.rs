@@ -1,11 +1,15 @@
 //! `Interval`: ticks at a fixed period.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use super::{sleep_until, Instant, Sleep};
+
+/// How late a tick may complete before it counts as missed: a tick a
+/// little late (a busy turn) keeps the schedule whatever the behaviour.
+const MISSED_TICK_SLACK: Duration = Duration::from_millis(5);
 
 /// What an [`Interval`] does when ticks were missed (the task was busy
 /// past one or more tick deadlines).
@@ -81,10 +85,10 @@ impl Interval {
 
     /// Polls for the next tick; see [`tick`](Self::tick).
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        ready!(self.delay.as_mut().poll_fn_ready(cx));
+        ready!(Future::poll(self.delay.as_mut(), cx));
         let scheduled = self.delay.deadline();
         let now = Instant::now();
-        let next = if now > scheduled + Duration::from_millis(5) {
+        let next = if now > scheduled + MISSED_TICK_SLACK {
             self.missed_tick_behavior
                 .next_timeout(scheduled, now, self.period)
         } else {
@@ -123,15 +127,5 @@ impl Interval {
     /// The period between ticks.
     pub fn period(&self) -> Duration {
         self.period
-    }
-}
-
-trait PollSleep {
-    fn poll_fn_ready(self, cx: &mut Context<'_>) -> Poll<()>;
-}
-
-impl PollSleep for Pin<&mut Sleep> {
-    fn poll_fn_ready(self, cx: &mut Context<'_>) -> Poll<()> {
-        std::future::Future::poll(self, cx)
     }
 }
