@@ -37,6 +37,14 @@ pub mod task {
     pub use corium_executor::task::*;
 }
 
+/// Synchronisation for tasks: channels, `Notify`, `Semaphore`, `Mutex`,
+/// `RwLock`, `Barrier`, `OnceCell`, `CancellationToken`.
+///
+/// Runtime-agnostic, as `tokio::sync` is: see [`corium_sync`].
+pub mod sync {
+    pub use corium_sync::*;
+}
+
 /// The runtime, its builder and its handle.
 pub mod runtime {
     pub use corium_executor::runtime::*;

@@ -1,0 +1,388 @@
+//! [`CancellationToken`]: a tree of "stop now" flags for graceful shutdown.
+//!
+//! # Protocol
+//!
+//! Each token is a node: a `cancelled` flag, the waiters of `cancelled()`,
+//! its children, and a link to its parent. Locks are always taken parent
+//! first, then child, so two threads never wait on each other.
+//!
+//! 1. `cancelled` is set once, under the node's lock; a child created
+//!    under the parent's lock after that is born cancelled, so a child can
+//!    never miss its parent's cancellation.
+//! 2. Cancelling takes the node's children and waiters out under its lock,
+//!    then wakes the waiters and cancels the children one by one (with an
+//!    explicit stack, not recursion), each without holding the parent's
+//!    lock.
+//! 3. When the last handle of a node is dropped, its children move up to
+//!    its parent (or become roots), and it leaves the tree. So a
+//!    long-lived parent with a child per connection does not grow, and the
+//!    parent/child links never form a cycle that outlives the handles.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use slab::Slab;
+
+use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::{Arc, Mutex};
+use crate::waiters::{WaitList, WakeList};
+
+/// A token that can be cancelled once; tasks wait on it with
+/// [`cancelled`](CancellationToken::cancelled). Clones share the state;
+/// [`child_token`](CancellationToken::child_token)s are cancelled with it
+/// (but cancelling a child leaves the parent alone).
+///
+/// ```
+/// use corium_sync::CancellationToken;
+///
+/// let shutdown = CancellationToken::new();
+/// let connection = shutdown.child_token();
+/// shutdown.cancel();
+/// assert!(connection.is_cancelled());
+/// ```
+pub struct CancellationToken {
+    node: Arc<Node>,
+}
+
+struct Node {
+    cancelled: AtomicBool,
+    handles: AtomicUsize,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    parent: Option<(Arc<Node>, usize)>,
+    children: Slab<Arc<Node>>,
+    waiters: WaitList<()>,
+}
+
+impl Node {
+    fn new(parent: Option<(Arc<Node>, usize)>, cancelled: bool) -> Node {
+        Node {
+            cancelled: AtomicBool::new(cancelled),
+            handles: AtomicUsize::new(1),
+            inner: Mutex::new(Inner {
+                parent,
+                children: Slab::new(),
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Rule 2, for one node: marks it, takes its children and waiters,
+    /// and unlinks it from its parent.
+    fn cancel_one(self: &Arc<Self>, children: &mut Vec<Arc<Node>>) {
+        let mut wakers = WakeList::new();
+        let parent = {
+            let mut inner = self.inner.lock();
+            if self.is_cancelled() {
+                return;
+            }
+            self.cancelled.store(true, Ordering::Release);
+            children.extend(inner.children.drain());
+            inner.waiters.drain_into(&mut wakers, |_| {});
+            inner.parent.take()
+        };
+        wakers.wake_all();
+        if let Some((parent, key)) = parent {
+            parent.unlink_child(key, self);
+        }
+    }
+
+    /// Removes `child` from this node's children if it is still there.
+    fn unlink_child(&self, key: usize, child: &Arc<Node>) {
+        let mut inner = self.inner.lock();
+        if inner
+            .children
+            .get(key)
+            .is_some_and(|c| Arc::ptr_eq(c, child))
+        {
+            inner.children.remove(key);
+        }
+    }
+
+    /// Rule 3: the last handle is gone.
+    fn detach(self: &Arc<Self>) {
+        loop {
+            let parent = self.inner.lock().parent.as_ref().map(|(p, _)| p.clone());
+            match parent {
+                None => return self.orphan_children(),
+                Some(parent) => {
+                    if self.move_children_to(&parent) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rule 3 for a root: its children become roots.
+    fn orphan_children(&self) {
+        let children: Vec<Arc<Node>> = {
+            let mut inner = self.inner.lock();
+            inner.children.drain().collect()
+        };
+        for child in children {
+            child.inner.lock().parent = None;
+        }
+    }
+
+    /// Rule 3 under both locks: hands this node's children to `parent` and
+    /// leaves it. Returns false if the node moved meanwhile (retry).
+    fn move_children_to(self: &Arc<Self>, parent: &Arc<Node>) -> bool {
+        let mut parent_inner = parent.inner.lock();
+        let mut inner = self.inner.lock();
+        let Some((current, key)) = &inner.parent else {
+            return false;
+        };
+        if !Arc::ptr_eq(current, parent) {
+            return false;
+        }
+        let key = *key;
+        inner.parent = None;
+        if parent.is_cancelled() {
+            // The parent's cancellation holds us and will cancel our
+            // children through us.
+            return true;
+        }
+        parent_inner.children.try_remove(key);
+        for child in inner.children.drain() {
+            let new_key = parent_inner.children.insert(child.clone());
+            child.inner.lock().parent = Some((parent.clone(), new_key));
+        }
+        true
+    }
+}
+
+impl CancellationToken {
+    /// A new root token, not cancelled.
+    pub fn new() -> CancellationToken {
+        CancellationToken {
+            node: Arc::new(Node::new(None, false)),
+        }
+    }
+
+    /// A token cancelled when this one is (or at once, if this one already
+    /// is). Cancelling the child does not cancel this one.
+    pub fn child_token(&self) -> CancellationToken {
+        let mut inner = self.node.inner.lock();
+        if self.node.is_cancelled() {
+            return CancellationToken {
+                node: Arc::new(Node::new(None, true)),
+            };
+        }
+        let key = inner.children.vacant_key();
+        let child = Arc::new(Node::new(Some((self.node.clone(), key)), false));
+        inner.children.insert(child.clone());
+        CancellationToken { node: child }
+    }
+
+    /// Cancels this token and every token derived from it, waking all
+    /// their waiters. Later calls do nothing.
+    pub fn cancel(&self) {
+        let mut pending = Vec::new();
+        self.node.cancel_one(&mut pending);
+        while let Some(child) = pending.pop() {
+            child.cancel_one(&mut pending);
+        }
+    }
+
+    /// True once this token (or an ancestor) was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.node.is_cancelled()
+    }
+
+    /// Waits until the token is cancelled.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        WaitForCancellationFuture {
+            node: &self.node,
+            key: None,
+        }
+    }
+
+    /// [`cancelled`](CancellationToken::cancelled) that owns a clone of
+    /// the token, so it is `'static`.
+    pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
+        WaitForCancellationFutureOwned {
+            token: self,
+            key: None,
+        }
+    }
+
+    /// Runs `future` unless the token is cancelled first: `Some(output)`
+    /// if it finished, `None` if the token was cancelled (the future is
+    /// dropped then). Cancellation is checked first on every poll.
+    pub async fn run_until_cancelled<F: Future>(&self, future: F) -> Option<F::Output> {
+        let mut future = std::pin::pin!(future);
+        let mut cancelled = self.cancelled();
+        std::future::poll_fn(|cx| {
+            if Pin::new(&mut cancelled).poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            future.as_mut().poll(cx).map(Some)
+        })
+        .await
+    }
+
+    /// A guard that cancels the token when dropped.
+    pub fn drop_guard(self) -> DropGuard {
+        DropGuard { token: Some(self) }
+    }
+}
+
+/// Registers or checks a waiter on `node`.
+fn poll_cancelled(node: &Node, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<()> {
+    if node.is_cancelled() {
+        if let Some(key) = key.take() {
+            node.inner.lock().waiters.remove(key);
+        }
+        return Poll::Ready(());
+    }
+    let mut inner = node.inner.lock();
+    if node.is_cancelled() {
+        if let Some(key) = key.take() {
+            inner.waiters.remove(key);
+        }
+        return Poll::Ready(());
+    }
+    match *key {
+        Some(k) => inner.waiters.set_waker(k, cx.waker()),
+        None => *key = Some(inner.waiters.push_back(Some(cx.waker().clone()), ())),
+    }
+    Poll::Pending
+}
+
+fn cancel_wait(node: &Node, key: Option<usize>) {
+    if let Some(key) = key {
+        node.inner.lock().waiters.remove(key);
+    }
+}
+
+/// The future of [`CancellationToken::cancelled`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitForCancellationFuture<'a> {
+    node: &'a Arc<Node>,
+    key: Option<usize>,
+}
+
+/// The future of [`CancellationToken::cancelled_owned`].
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitForCancellationFutureOwned {
+    token: CancellationToken,
+    key: Option<usize>,
+}
+
+impl Future for WaitForCancellationFuture<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        poll_cancelled(this.node, &mut this.key, cx)
+    }
+}
+
+impl Drop for WaitForCancellationFuture<'_> {
+    fn drop(&mut self) {
+        cancel_wait(self.node, self.key);
+    }
+}
+
+impl Future for WaitForCancellationFutureOwned {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        poll_cancelled(&this.token.node, &mut this.key, cx)
+    }
+}
+
+impl Drop for WaitForCancellationFutureOwned {
+    fn drop(&mut self) {
+        cancel_wait(&self.token.node, self.key);
+    }
+}
+
+/// Cancels its token when dropped, unless [`disarm`](DropGuard::disarm)ed.
+#[must_use = "the token is cancelled as soon as the guard is dropped"]
+pub struct DropGuard {
+    token: Option<CancellationToken>,
+}
+
+impl DropGuard {
+    /// Gives the token back without cancelling it.
+    pub fn disarm(mut self) -> CancellationToken {
+        self.token
+            .take()
+            .expect("a guard holds its token until dropped")
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Some(token) = &self.token {
+            token.cancel();
+        }
+    }
+}
+
+impl Clone for CancellationToken {
+    fn clone(&self) -> Self {
+        self.node.handles.fetch_add(1, Ordering::Relaxed);
+        CancellationToken {
+            node: self.node.clone(),
+        }
+    }
+}
+
+impl Drop for CancellationToken {
+    fn drop(&mut self) {
+        if self.node.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.node.detach();
+        }
+    }
+}
+
+impl Default for CancellationToken {
+    fn default() -> Self {
+        CancellationToken::new()
+    }
+}
+
+impl fmt::Debug for CancellationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancellationToken")
+            .field("is_cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl fmt::Debug for WaitForCancellationFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitForCancellationFuture")
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WaitForCancellationFutureOwned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitForCancellationFutureOwned")
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for DropGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DropGuard")
+            .field("token", &self.token)
+            .finish()
+    }
+}

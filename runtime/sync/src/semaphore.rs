@@ -1,0 +1,577 @@
+//! A fair, async counting semaphore; the lock under [`Mutex`](crate::Mutex),
+//! [`RwLock`](crate::RwLock) and [`OnceCell`](crate::OnceCell).
+//!
+//! # Protocol
+//!
+//! The state word holds `permits << 2 | WAITING | CLOSED`. The waiter list
+//! sits under its own mutex.
+//!
+//! 1. Acquiring without waiting is one compare-and-swap that takes `n`
+//!    permits when at least `n` are free. Releasing without waiters is one
+//!    compare-and-swap that adds them. Neither takes the lock.
+//! 2. WAITING is set and cleared only under the lock: set when the first
+//!    waiter queues (in the same compare-and-swap that takes every free
+//!    permit for it), cleared when the last waiter leaves the queue.
+//! 3. While WAITING is set the word holds no free permits: a release takes
+//!    the lock and assigns its permits to the waiters in queue order, and
+//!    adds to the word only what is left once the queue is empty. So a
+//!    newcomer can never overtake a waiter (fairness), and a waiter that
+//!    needs many permits collects them as they come.
+//! 4. A waiter whose future is dropped leaves the queue and releases the
+//!    permits already assigned to it, by rule 3: nothing is lost.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::{Arc, Mutex};
+use crate::waiters::{WaitList, WakeList};
+
+const WAITING: usize = 1;
+const CLOSED: usize = 2;
+const SHIFT: usize = 2;
+
+/// A waiter's account: how many permits it still lacks, and whether the
+/// semaphore was closed under it.
+#[derive(Debug)]
+struct Want {
+    missing: usize,
+    closed: bool,
+}
+
+/// A counting semaphore that hands out permits in strict FIFO order.
+///
+/// ```
+/// use corium_sync::Semaphore;
+///
+/// let sem = Semaphore::new(2);
+/// let a = sem.try_acquire().unwrap();
+/// let _b = sem.try_acquire().unwrap();
+/// assert!(sem.try_acquire().is_err());
+/// drop(a);
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
+pub struct Semaphore {
+    state: AtomicUsize,
+    waiters: Mutex<WaitList<Want>>,
+}
+
+/// The semaphore was closed while (or before) acquiring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcquireError(());
+
+/// Why [`Semaphore::try_acquire`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    Closed,
+    /// Not enough permits are free right now (or others queued first).
+    NoPermits,
+}
+
+/// Permits borrowed from a [`Semaphore`]; they return to it on drop.
+#[must_use = "the permits are released as soon as this is dropped"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+}
+
+/// Permits from an `Arc<Semaphore>`; they return to it on drop. `'static`,
+/// so it can move into a spawned task.
+#[must_use = "the permits are released as soon as this is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl Semaphore {
+    /// The most permits a semaphore can hold.
+    pub const MAX_PERMITS: usize = usize::MAX >> SHIFT;
+
+    /// A semaphore with `permits` free permits.
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    pub fn new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Semaphore::MAX_PERMITS,
+            "a semaphore holds at most Semaphore::MAX_PERMITS ({}) permits, not {permits}",
+            Semaphore::MAX_PERMITS
+        );
+        Semaphore {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    /// The number of permits free right now.
+    pub fn available_permits(&self) -> usize {
+        self.state.load(Ordering::Acquire) >> SHIFT
+    }
+
+    /// True once [`close`](Semaphore::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// Adds `n` permits, handing them to queued waiters first.
+    ///
+    /// # Panics
+    /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Removes up to `n` free permits for good and returns how many it took.
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            let taken = n.min(state >> SHIFT);
+            let new = state - (taken << SHIFT);
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return taken,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Closes the semaphore: every queued and future acquire fails with
+    /// [`AcquireError`]. Permits already held stay valid.
+    pub fn close(&self) {
+        let mut wakers = WakeList::new();
+        {
+            let mut waiters = self.waiters.lock();
+            self.state.fetch_or(CLOSED, Ordering::AcqRel);
+            waiters.drain_into(&mut wakers, |want| want.closed = true);
+            self.state.fetch_and(!WAITING, Ordering::AcqRel);
+        }
+        wakers.wake_all();
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a dropped `acquire` leaves the queue, and any permits
+    /// already assigned to it go to the next waiter.
+    pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        self.acquire_many(1).await
+    }
+
+    /// Waits for `n` permits at once (FIFO: a large request holds back
+    /// smaller ones behind it).
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`acquire`](Semaphore::acquire).
+    pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        let permits = n as usize;
+        self.acquire_raw(permits).await?;
+        Ok(SemaphorePermit { sem: self, permits })
+    }
+
+    /// Takes one permit if one is free and nobody queued first.
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are free and nobody queued first.
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let permits = n as usize;
+        self.try_take(permits)?;
+        Ok(SemaphorePermit { sem: self, permits })
+    }
+
+    /// [`acquire`](Semaphore::acquire) for an `Arc<Semaphore>`: the permit
+    /// owns a reference and can move into a task.
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`acquire`](Semaphore::acquire).
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// [`acquire_many`](Semaphore::acquire_many) for an `Arc<Semaphore>`.
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`acquire`](Semaphore::acquire).
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let permits = n as usize;
+        self.acquire_raw(permits).await?;
+        Ok(OwnedSemaphorePermit { sem: self, permits })
+    }
+
+    /// [`try_acquire`](Semaphore::try_acquire) for an `Arc<Semaphore>`.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// [`try_acquire_many`](Semaphore::try_acquire_many) for an
+    /// `Arc<Semaphore>`.
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        let permits = n as usize;
+        self.try_take(permits)?;
+        Ok(OwnedSemaphorePermit { sem: self, permits })
+    }
+
+    /// Waits for `n` permits without wrapping them in a permit guard; the
+    /// caller releases them with [`release`](Semaphore::release).
+    pub(crate) fn acquire_raw(
+        &self,
+        n: usize,
+    ) -> impl Future<Output = Result<(), AcquireError>> + '_ {
+        Acquire::new(self, n)
+    }
+
+    /// Rule 1: take `n` free permits with one compare-and-swap, or fail.
+    pub(crate) fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if state >> SHIFT < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            let new = state - (n << SHIFT);
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Returns `n` permits: to the word if nobody waits (rule 1), else to
+    /// the waiters in order (rule 3).
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut state = self.state.load(Ordering::Acquire);
+        while state & WAITING == 0 {
+            let new = state + checked_shift(n, state);
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+        let mut wakers = WakeList::new();
+        self.assign_locked(n, &mut self.waiters.lock(), &mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Rule 3: hands `n` permits to the queue front first; whatever is left
+    /// once the queue is empty goes back to the word, clearing WAITING.
+    fn assign_locked(&self, mut n: usize, waiters: &mut WaitList<Want>, wakers: &mut WakeList) {
+        while n > 0 {
+            let Some(key) = waiters.front() else { break };
+            let want = waiters.state_mut(key);
+            let given = want.missing.min(n);
+            want.missing -= given;
+            n -= given;
+            if want.missing == 0 {
+                wakers.extend(waiters.dequeue(key));
+            }
+        }
+        if waiters.is_empty() {
+            self.settle_idle(n);
+        }
+    }
+
+    /// With the lock held and the queue empty: clears WAITING and adds the
+    /// leftover permits to the word in one step.
+    fn settle_idle(&self, leftover: usize) {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            let new = (state & !WAITING) + checked_shift(leftover, state);
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// The slow path of an acquire, under the lock: takes what is free and
+    /// queues for the rest (rule 2). Returns the waiter key, or `None` if
+    /// all `n` were free.
+    fn enqueue(&self, n: usize, waker: &std::task::Waker) -> Result<Option<usize>, AcquireError> {
+        let mut waiters = self.waiters.lock();
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(AcquireError(()));
+            }
+            let free = state >> SHIFT;
+            let taken = free.min(n);
+            let new = if taken == n {
+                state - (n << SHIFT)
+            } else {
+                (state & CLOSED) | WAITING
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if taken == n => return Ok(None),
+                Ok(_) => {
+                    break Ok(Some(waiters.push_back(
+                        Some(waker.clone()),
+                        Want {
+                            missing: n - taken,
+                            closed: false,
+                        },
+                    )))
+                }
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Polls a queued waiter (`key`) for `n` permits.
+    fn poll_queued(
+        &self,
+        key: usize,
+        n: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let mut waiters = self.waiters.lock();
+        let want = waiters.state(key);
+        if want.missing == 0 {
+            waiters.remove(key);
+            return Poll::Ready(Ok(()));
+        }
+        if want.closed {
+            let assigned = n - want.missing;
+            waiters.remove(key);
+            drop(waiters);
+            self.release(assigned);
+            return Poll::Ready(Err(AcquireError(())));
+        }
+        waiters.set_waker(key, cx.waker());
+        Poll::Pending
+    }
+
+    /// Rule 4: a dropped waiter leaves and gives back what it was given.
+    fn cancel(&self, key: usize, n: usize) {
+        let mut wakers = WakeList::new();
+        {
+            let mut waiters = self.waiters.lock();
+            let was_queued = waiters.is_queued(key);
+            let assigned = n - waiters.remove(key).missing;
+            if assigned > 0 || (was_queued && waiters.is_empty()) {
+                self.assign_locked(assigned, &mut waiters, &mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+}
+
+/// `n << SHIFT`, checked against [`Semaphore::MAX_PERMITS`].
+fn checked_shift(n: usize, state: usize) -> usize {
+    let total = (state >> SHIFT).checked_add(n);
+    assert!(
+        total.is_some_and(|t| t <= Semaphore::MAX_PERMITS),
+        "a semaphore holds at most Semaphore::MAX_PERMITS ({}) permits",
+        Semaphore::MAX_PERMITS
+    );
+    n << SHIFT
+}
+
+/// The future of an acquire: fast path first, then a place in the queue.
+struct Acquire<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+    key: Option<usize>,
+}
+
+impl<'a> Acquire<'a> {
+    fn new(sem: &'a Semaphore, permits: usize) -> Acquire<'a> {
+        Acquire {
+            sem,
+            permits,
+            key: None,
+        }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), AcquireError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (sem, n) = (self.sem, self.permits);
+        let result = match self.key {
+            Some(key) => sem.poll_queued(key, n, cx),
+            None => match sem.try_take(n) {
+                Ok(()) => Poll::Ready(Ok(())),
+                Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => match sem.enqueue(n, cx.waker()) {
+                    Ok(None) => Poll::Ready(Ok(())),
+                    Ok(Some(key)) => {
+                        self.key = Some(key);
+                        return Poll::Pending;
+                    }
+                    Err(closed) => Poll::Ready(Err(closed)),
+                },
+            },
+        };
+        if result.is_ready() {
+            self.key = None;
+        }
+        result
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.sem.cancel(key, self.permits);
+        }
+    }
+}
+
+impl SemaphorePermit<'_> {
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If the two come from different semaphores.
+    pub fn merge(&mut self, mut other: SemaphorePermit<'_>) {
+        assert!(
+            std::ptr::eq(self.sem, other.sem),
+            "merge: the permits come from different semaphores"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Splits `n` permits off into a new permit, or `None` if this holds
+    /// fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
+    }
+}
+
+impl OwnedSemaphorePermit {
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits belong to.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If the two come from different semaphores.
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.sem, &other.sem),
+            "merge: the permits come from different semaphores"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Splits `n` permits off into a new permit, or `None` if this holds
+    /// fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            permits: n,
+        })
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("permits", &self.available_permits())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the semaphore is closed")
+    }
+}
+
+impl std::error::Error for AcquireError {}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryAcquireError::Closed => "the semaphore is closed",
+            TryAcquireError::NoPermits => "no permits are free right now",
+        })
+    }
+}
+
+impl std::error::Error for TryAcquireError {}
