@@ -61,12 +61,12 @@ pub struct MappedMutexGuard<'a, T: ?Sized> {
     marker: PhantomData<&'a mut T>,
 }
 
-// SAFETY: a guard gives `&T` to whoever holds it, so sharing it needs
-// `T: Sync`; sending it moves the access, which needs `T: Send` (the
-// mutex, not the thread, owns the lock: unlocking elsewhere is fine).
-unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+// SAFETY: a shared guard gives `&T` (needs `T: Sync`) and, through
+// `MutexGuard::mutex`, the `Mutex<T>` itself, which is `Sync` only for
+// `T: Send`; so both are required, as in tokio.
+unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
 // SAFETY: as for `MutexGuard`.
-unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 // SAFETY: as for `MutexGuard`.
 unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
 // SAFETY: as for `MutexGuard`.
@@ -143,6 +143,9 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     async fn acquire(&self) {
+        if self.sem.try_take_all(1) {
+            return;
+        }
         if let Err(e) = self.sem.acquire_raw(1).await {
             unreachable!("a mutex never closes its semaphore, yet: {e}");
         }
@@ -251,19 +254,19 @@ impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_all(1);
     }
 }
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_all(1);
     }
 }
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(1);
+        self.sem.release_all(1);
     }
 }
 

@@ -177,38 +177,41 @@ impl<T> Inner<T> {
         self.value.with_mut(|value| unsafe { (*value).take() })
     }
 
-    /// Rule 3: registers `waker` in the slot guarded by `bit`, unless
-    /// `done` is set first. Returns false if `done` was seen.
+    /// Rule 3: registers `waker` in the slot guarded by `bit`, unless a
+    /// bit of `done` is set first: then returns the state that showed it.
     fn register(
         &self,
         bit: usize,
         done: usize,
         slot: &UnsafeCell<Option<Waker>>,
         waker: &Waker,
-    ) -> bool {
+    ) -> Result<(), usize> {
         let state = self.state.load(Ordering::Acquire);
         if state & done != 0 {
-            return false;
+            return Err(state);
         }
         if state & bit != 0 {
-            // SAFETY: the slot is readable by its owner at any time; only
-            // the peer's concurrent read requires it to stay unchanged.
+            // SAFETY: reading the slot is fine for its owner at any time;
+            // only writing must wait until the bit is clear.
             let same = slot.with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
             if same {
-                return true;
+                return Ok(());
             }
             let before = self.state.fetch_and(!bit, Ordering::AcqRel);
             if before & done != 0 {
-                // The peer may be waking the old waker: leave the slot,
-                // put the bit back so the slot is dropped with the cell.
+                // The peer may be waking the old waker: leave the slot and
+                // put the bit back, so the slot is dropped with the cell.
                 self.state.fetch_or(bit, Ordering::AcqRel);
-                return false;
+                return Err(before);
             }
         }
         // SAFETY: `bit` is clear, so the slot is ours (rule 3).
         slot.with_mut(|w| unsafe { *w = Some(waker.clone()) });
         let before = self.state.fetch_or(bit, Ordering::AcqRel);
-        before & done == 0
+        match before & done {
+            0 => Ok(()),
+            _ => Err(before),
+        }
     }
 }
 
@@ -248,10 +251,9 @@ impl<T> Sender<T> {
     /// woken when it goes.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = self.inner();
-        if inner.register(TX_WAKER, CLOSED, &inner.tx_waker, cx.waker()) {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
+        match inner.register(TX_WAKER, CLOSED, &inner.tx_waker, cx.waker()) {
+            Ok(()) => Poll::Pending,
+            Err(_) => Poll::Ready(()),
         }
     }
 
@@ -340,12 +342,13 @@ impl<T> Future for Receiver<T> {
         let Some(inner) = &self.inner else {
             panic!("a oneshot Receiver polled after it completed");
         };
-        if inner.register(RX_WAKER, COMPLETE | CLOSED, &inner.rx_waker, cx.waker()) {
-            return Poll::Pending;
-        }
-        // Rule 1: COMPLETE is never set after CLOSED, so this load tells
-        // which of the two ended the wait.
-        if inner.state.load(Ordering::Acquire) & COMPLETE == 0 {
+        let state = match inner.register(RX_WAKER, COMPLETE | CLOSED, &inner.rx_waker, cx.waker()) {
+            Ok(()) => return Poll::Pending,
+            Err(state) => state,
+        };
+        // Rule 1: COMPLETE is never set after CLOSED, so the state that
+        // ended the wait tells which of the two it was.
+        if state & COMPLETE == 0 {
             self.inner = None;
             return Poll::Ready(Err(RecvError(())));
         }

@@ -160,6 +160,9 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     async fn acquire(&self, permits: usize) {
+        if permits == MAX_READS && self.sem.try_take_all(MAX_READS) {
+            return;
+        }
         if let Err(e) = self.sem.acquire_raw(permits).await {
             unreachable!("a RwLock never closes its semaphore, yet: {e}");
         }

@@ -19,11 +19,22 @@
 //!    needs many permits collects them as they come.
 //! 4. A waiter whose future is dropped leaves the queue and releases the
 //!    permits already assigned to it, by rule 3: nothing is lost.
+//! 5. A queued waiter's slot points at the outcome word inside its pinned
+//!    future. Whoever ends the wait (the release that completes its
+//!    permits, or `close`) does it under the lock: it writes the outcome
+//!    with Release, frees the slot and takes the waker. The future reads
+//!    the outcome without the lock, so a granted waiter completes with no
+//!    lock at all; once the outcome is set, the slot is gone and the future
+//!    owns nothing in the list. A future dropped while still WAITING frees
+//!    its slot under the lock in `Drop`, which `Pin` guarantees runs before
+//!    its memory is reused: the pointer never dangles.
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Arc, Mutex};
@@ -33,13 +44,37 @@ const WAITING: usize = 1;
 const CLOSED: usize = 2;
 const SHIFT: usize = 2;
 
-/// A waiter's account: how many permits it still lacks, and whether the
-/// semaphore was closed under it.
+/// A queued waiter's account: permits it still lacks, permits already
+/// assigned to it, and where to publish the outcome (rule 5).
 #[derive(Debug)]
 struct Want {
     missing: usize,
-    closed: bool,
+    assigned: usize,
+    outcome: OutcomeRef,
 }
+
+/// The outcome word of a queued `Acquire`, as the waiter list sees it.
+#[derive(Debug)]
+struct OutcomeRef(NonNull<AtomicUsize>);
+
+// SAFETY: the pointer is dereferenced only under the waiter lock, while the
+// slot exists, and rule 5 keeps the pointee alive for that long; the
+// pointee is an atomic, safe to use from any thread.
+unsafe impl Send for OutcomeRef {}
+
+impl OutcomeRef {
+    /// Publishes the end of the wait (rule 5).
+    fn publish(&self, outcome: usize) {
+        // SAFETY: called under the lock while the slot is still in the
+        // list, so the future has not finished dropping (rule 5).
+        unsafe { self.0.as_ref() }.store(outcome, Ordering::Release);
+    }
+}
+
+/// Outcomes of a queued acquire.
+const PENDING: usize = 0;
+const GRANTED: usize = 1;
+const SHUT: usize = 2;
 
 /// A counting semaphore that hands out permits in strict FIFO order.
 ///
@@ -147,8 +182,14 @@ impl Semaphore {
         {
             let mut waiters = self.waiters.lock();
             self.state.fetch_or(CLOSED, Ordering::AcqRel);
-            waiters.drain_into(&mut wakers, |want| want.closed = true);
-            self.state.fetch_and(!WAITING, Ordering::AcqRel);
+            let mut returned = 0;
+            while let Some((key, waker)) = waiters.pop_front() {
+                let want = waiters.remove(key);
+                returned += want.assigned;
+                want.outcome.publish(SHUT);
+                wakers.extend(waker);
+            }
+            self.settle_idle(returned);
         }
         wakers.wake_all();
     }
@@ -232,6 +273,26 @@ impl Semaphore {
         Acquire::new(self, n)
     }
 
+    /// Takes all `n` permits of a semaphore of `n` (a free `Mutex`, a
+    /// `RwLock` with no reader) with one compare-and-swap and no load.
+    pub(crate) fn try_take_all(&self, n: usize) -> bool {
+        self.state
+            .compare_exchange(n << SHIFT, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Gives back all `n` permits of a semaphore of `n` that nobody waits
+    /// on with one compare-and-swap; otherwise as [`release`](Self::release).
+    pub(crate) fn release_all(&self, n: usize) {
+        if self
+            .state
+            .compare_exchange(0, n << SHIFT, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            self.release(n);
+        }
+    }
+
     /// Rule 1: take `n` free permits with one compare-and-swap, or fail.
     pub(crate) fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut state = self.state.load(Ordering::Acquire);
@@ -283,9 +344,11 @@ impl Semaphore {
             let want = waiters.state_mut(key);
             let given = want.missing.min(n);
             want.missing -= given;
+            want.assigned += given;
             n -= given;
             if want.missing == 0 {
                 wakers.extend(waiters.dequeue(key));
+                waiters.remove(key).outcome.publish(GRANTED);
             }
         }
         if waiters.is_empty() {
@@ -312,72 +375,72 @@ impl Semaphore {
     /// The slow path of an acquire, under the lock: takes what is free and
     /// queues for the rest (rule 2). Returns the waiter key, or `None` if
     /// all `n` were free.
-    fn enqueue(&self, n: usize, waker: &std::task::Waker) -> Result<Option<usize>, AcquireError> {
+    fn enqueue(
+        &self,
+        n: usize,
+        waker: &Waker,
+        outcome: &AtomicUsize,
+    ) -> Result<Option<usize>, AcquireError> {
         let mut waiters = self.waiters.lock();
         let mut state = self.state.load(Ordering::Acquire);
-        loop {
+        let taken = loop {
             if state & CLOSED != 0 {
                 return Err(AcquireError(()));
             }
-            let free = state >> SHIFT;
-            let taken = free.min(n);
+            let taken = (state >> SHIFT).min(n);
             let new = if taken == n {
                 state - (n << SHIFT)
             } else {
-                (state & CLOSED) | WAITING
+                WAITING
             };
             match self
                 .state
                 .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) if taken == n => return Ok(None),
-                Ok(_) => {
-                    break Ok(Some(waiters.push_back(
-                        Some(waker.clone()),
-                        Want {
-                            missing: n - taken,
-                            closed: false,
-                        },
-                    )))
-                }
+                Ok(_) => break taken,
                 Err(actual) => state = actual,
             }
+        };
+        if taken == n {
+            return Ok(None);
         }
+        let want = Want {
+            missing: n - taken,
+            assigned: taken,
+            outcome: OutcomeRef(NonNull::from(outcome)),
+        };
+        Ok(Some(waiters.push_back(Some(waker.clone()), want)))
     }
 
-    /// Polls a queued waiter (`key`) for `n` permits.
-    fn poll_queued(
-        &self,
-        key: usize,
-        n: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), AcquireError>> {
+    /// Polls a queued waiter: lock-free once the outcome is published
+    /// (rule 5); otherwise refreshes its waker under the lock.
+    fn poll_queued(&self, key: usize, outcome: &AtomicUsize, waker: &Waker) -> Poll<usize> {
+        match outcome.load(Ordering::Acquire) {
+            PENDING => {}
+            done => return Poll::Ready(done),
+        }
         let mut waiters = self.waiters.lock();
-        let want = waiters.state(key);
-        if want.missing == 0 {
-            waiters.remove(key);
-            return Poll::Ready(Ok(()));
+        match outcome.load(Ordering::Acquire) {
+            PENDING => {
+                waiters.set_waker(key, waker);
+                Poll::Pending
+            }
+            done => Poll::Ready(done),
         }
-        if want.closed {
-            let assigned = n - want.missing;
-            waiters.remove(key);
-            drop(waiters);
-            self.release(assigned);
-            return Poll::Ready(Err(AcquireError(())));
-        }
-        waiters.set_waker(key, cx.waker());
-        Poll::Pending
     }
 
     /// Rule 4: a dropped waiter leaves and gives back what it was given.
-    fn cancel(&self, key: usize, n: usize) {
+    fn cancel(&self, key: usize, n: usize, outcome: &AtomicUsize) {
         let mut wakers = WakeList::new();
         {
             let mut waiters = self.waiters.lock();
-            let was_queued = waiters.is_queued(key);
-            let assigned = n - waiters.remove(key).missing;
-            if assigned > 0 || (was_queued && waiters.is_empty()) {
-                self.assign_locked(assigned, &mut waiters, &mut wakers);
+            let returned = match outcome.load(Ordering::Acquire) {
+                PENDING => waiters.remove(key).assigned,
+                GRANTED => n,
+                _ => 0,
+            };
+            if returned > 0 || waiters.is_empty() {
+                self.assign_locked(returned, &mut waiters, &mut wakers);
             }
         }
         wakers.wake_all();
@@ -396,10 +459,14 @@ fn checked_shift(n: usize, state: usize) -> usize {
 }
 
 /// The future of an acquire: fast path first, then a place in the queue.
+///
+/// `!Unpin`: once queued, its waiter slot points at `outcome` (rule 5).
 struct Acquire<'a> {
     sem: &'a Semaphore,
     permits: usize,
     key: Option<usize>,
+    outcome: AtomicUsize,
+    _pinned: PhantomPinned,
 }
 
 impl<'a> Acquire<'a> {
@@ -408,6 +475,8 @@ impl<'a> Acquire<'a> {
             sem,
             permits,
             key: None,
+            outcome: AtomicUsize::new(PENDING),
+            _pinned: PhantomPinned,
         }
     }
 }
@@ -415,34 +484,38 @@ impl<'a> Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (sem, n) = (self.sem, self.permits);
-        let result = match self.key {
-            Some(key) => sem.poll_queued(key, n, cx),
-            None => match sem.try_take(n) {
-                Ok(()) => Poll::Ready(Ok(())),
-                Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),
-                Err(TryAcquireError::NoPermits) => match sem.enqueue(n, cx.waker()) {
-                    Ok(None) => Poll::Ready(Ok(())),
-                    Ok(Some(key)) => {
-                        self.key = Some(key);
-                        return Poll::Pending;
-                    }
-                    Err(closed) => Poll::Ready(Err(closed)),
-                },
-            },
-        };
-        if result.is_ready() {
-            self.key = None;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: nothing is moved out of `this`; `outcome` stays where the
+        // waiter slot points (rule 5).
+        let this = unsafe { self.get_unchecked_mut() };
+        let (sem, n) = (this.sem, this.permits);
+        if let Some(key) = this.key {
+            let done = std::task::ready!(sem.poll_queued(key, &this.outcome, cx.waker()));
+            this.key = None;
+            return Poll::Ready(match done {
+                GRANTED => Ok(()),
+                _ => Err(AcquireError(())),
+            });
         }
-        result
+        match sem.try_take(n) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),
+            Err(TryAcquireError::NoPermits) => match sem.enqueue(n, cx.waker(), &this.outcome) {
+                Ok(None) => Poll::Ready(Ok(())),
+                Ok(Some(key)) => {
+                    this.key = Some(key);
+                    Poll::Pending
+                }
+                Err(closed) => Poll::Ready(Err(closed)),
+            },
+        }
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.sem.cancel(key, self.permits);
+            self.sem.cancel(key, self.permits, &self.outcome);
         }
     }
 }

@@ -140,14 +140,7 @@ impl<T> Chan<T> {
     /// Gives back a reserved slot that was not filled.
     pub(crate) fn release_reserved(&self) {
         let mut wakers = WakeList::new();
-        {
-            let mut state = self.lock();
-            state.reserved -= 1;
-            state.free_slots(1, &mut wakers);
-            if state.rx_closed {
-                wakers.extend(state.rx_waker.take());
-            }
-        }
+        self.lock().return_reserved(&mut wakers);
         wakers.wake_all();
     }
 
@@ -368,8 +361,7 @@ impl<T> Chan<T> {
         {
             let mut state = self.lock();
             if state.send_waiters.remove(key) == Grant::Granted {
-                state.reserved -= 1;
-                state.free_slots(1, &mut wakers);
+                state.return_reserved(&mut wakers);
             }
         }
         wakers.wake_all();
@@ -388,6 +380,17 @@ impl<T> State<T> {
     /// Rule 4: nothing more can arrive.
     fn is_finished(&self) -> bool {
         self.tx_closed || (self.rx_closed && self.reserved == 0)
+    }
+
+    /// A reserved slot comes back unfilled: it goes to the next queued
+    /// sender (rule 2); after `close` it may be the last one the receiver
+    /// was waiting for (rule 4), so the receiver is woken to look.
+    fn return_reserved(&mut self, wakers: &mut WakeList) {
+        self.reserved -= 1;
+        self.free_slots(1, wakers);
+        if self.rx_closed {
+            wakers.extend(self.rx_waker.take());
+        }
     }
 
     /// Rule 2: `n` slots were freed; grant them to queued senders first.
