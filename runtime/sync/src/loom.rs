@@ -41,9 +41,57 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic;
-    pub(crate) use loom::sync::Arc;
+    // `std`'s `Arc`, not loom's: the public API takes `self: Arc<Self>`
+    // (`Semaphore::acquire_owned`, `Mutex::lock_owned`, ...), which only a
+    // `std::sync::Arc` allows on stable Rust, and callers hand in a std
+    // `Arc` anyway. Reference counts are not what the models check; every
+    // atomic, lock and cell behind the `Arc` is still loom's.
+    pub(crate) use std::sync::Arc;
+
+    /// loom's `UnsafeCell` with the `std`-side extras the crate uses
+    /// (`const`-less `new`, `into_inner`, and a `get_mut` that returns a
+    /// plain `&mut T`).
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T: ?Sized>(loom::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        #[track_caller]
+        pub(crate) fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(loom::cell::UnsafeCell::new(value))
+        }
+
+        pub(crate) fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        #[track_caller]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            self.0.with(f)
+        }
+
+        #[track_caller]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            self.0.with_mut(f)
+        }
+
+        /// Recorded by loom as a write access at the moment of the call;
+        /// `&mut self` keeps every other access out while the borrow lives.
+        #[track_caller]
+        pub(crate) fn get_mut(&mut self) -> &mut T {
+            // SAFETY: `&mut self` is exclusive, so no other access to the
+            // cell can overlap the returned borrow.
+            self.0.with_mut(|ptr| unsafe { &mut *ptr })
+        }
+    }
+
+    impl<T: Default> Default for UnsafeCell<T> {
+        fn default() -> UnsafeCell<T> {
+            UnsafeCell::new(T::default())
+        }
+    }
 
     /// loom's mutex behind `parking_lot`'s poison-free signature.
     #[derive(Debug)]
@@ -60,6 +108,7 @@ mod imp {
             self.0.lock().unwrap()
         }
 
+        #[allow(dead_code)] // mirrors `parking_lot::Mutex::get_mut`
         pub(crate) fn get_mut(&mut self) -> &mut T {
             self.0.get_mut().unwrap()
         }

@@ -90,7 +90,10 @@ pub mod error {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(match self {
                 TryRecvError::Empty => "no value has been sent yet",
-                TryRecvError::Closed => "the oneshot sender was dropped without sending",
+                TryRecvError::Closed => {
+                    "the oneshot channel is closed: the sender was dropped without sending, \
+                     or the value was already taken"
+                }
             })
         }
     }

@@ -152,6 +152,37 @@ impl<S> WaitList<S> {
     }
 }
 
+/// A future's place on a `WaitList<()>`: none until it first waits.
+#[derive(Debug, Default)]
+pub(crate) struct WaitSlot(Option<usize>);
+
+impl WaitSlot {
+    /// Queues the future with `waker`, or updates its waker if it is still
+    /// queued. A dequeued future queues again at the back (protocol rule 3 of the module using it).
+    pub(crate) fn wait(&mut self, list: &mut WaitList<()>, waker: &Waker) {
+        match self.0 {
+            Some(key) if list.is_queued(key) => list.set_waker(key, waker),
+            stale => {
+                if let Some(key) = stale {
+                    list.remove(key);
+                }
+                self.0 = Some(list.push_back(Some(waker.clone()), ()));
+            }
+        }
+    }
+
+    /// Gives the slot back, if the future has one.
+    pub(crate) fn leave(&mut self, list: &mut WaitList<()>) {
+        if let Some(key) = self.0.take() {
+            list.remove(key);
+        }
+    }
+
+    pub(crate) fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 /// Wakers collected under a lock, woken after it is released.
 ///
 /// The first few live inline, so waking one or a handful of waiters never
