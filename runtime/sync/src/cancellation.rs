@@ -9,10 +9,11 @@
 //! 1. `cancelled` is set once, under the node's lock; a child created
 //!    under the parent's lock after that is born cancelled, so a child can
 //!    never miss its parent's cancellation.
-//! 2. Cancelling takes the node's children and waiters out under its lock,
-//!    then wakes the waiters and cancels the children one by one (with an
-//!    explicit stack, not recursion), each without holding the parent's
-//!    lock.
+//! 2. Cancelling marks the node's whole subtree under the node's lock
+//!    (flattening it as it goes: no recursion, at most two locks held),
+//!    sets the node's own flag last, and wakes the waiters of the subtree
+//!    only after that: a task woken by a cancellation sees every
+//!    descendant cancelled.
 //! 3. When the last handle of a node is dropped, its children move up to
 //!    its parent (or become roots), and it leaves the tree. So a
 //!    long-lived parent with a child per connection does not grow, and the
@@ -75,24 +76,36 @@ impl Node {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    /// Rule 2, for one node: marks it, takes its children and waiters,
-    /// and unlinks it from its parent.
-    fn cancel_one(self: &Arc<Self>, children: &mut Vec<Arc<Node>>) {
-        let mut wakers = WakeList::new();
-        let parent = {
-            let mut inner = self.inner.lock();
-            if self.is_cancelled() {
-                return;
-            }
-            self.cancelled.store(true, Ordering::Release);
-            children.extend(inner.children.drain());
-            inner.waiters.drain_into(&mut wakers, |_| {});
-            inner.parent.take()
-        };
-        wakers.wake_all();
-        if let Some((parent, key)) = parent {
-            parent.unlink_child(key, self);
+    /// Rule 2: cancels this node's whole subtree under this node's lock,
+    /// then wakes every waiter of it, so a task woken by the cancellation
+    /// already sees every descendant cancelled. Returns the parent link to
+    /// cut.
+    fn cancel_subtree(&self, wakers: &mut WakeList) -> Option<(Arc<Node>, usize)> {
+        let mut inner = self.inner.lock();
+        if self.is_cancelled() {
+            return None;
         }
+        // Flatten as we go: a child's children move up into our list, so at
+        // most two locks are held at once (ours and a child's) and the depth
+        // of the tree costs no stack. A moved grandchild keeps its stale
+        // parent link until it is popped here; a concurrent `detach` of it
+        // sees that parent cancelled and leaves the rest to us (rule 3).
+        while let Some(key) = inner.children.iter().next().map(|(key, _)| key) {
+            let child = inner.children.remove(key);
+            let mut child_inner = child.inner.lock();
+            child_inner.parent = None;
+            if child.is_cancelled() {
+                continue;
+            }
+            child.cancelled.store(true, Ordering::Release);
+            child_inner.waiters.drain_into(wakers, |_| {});
+            for grandchild in child_inner.children.drain() {
+                inner.children.insert(grandchild);
+            }
+        }
+        self.cancelled.store(true, Ordering::Release);
+        inner.waiters.drain_into(wakers, |_| {});
+        inner.parent.take()
     }
 
     /// Removes `child` from this node's children if it is still there.
@@ -186,11 +199,12 @@ impl CancellationToken {
     /// Cancels this token and every token derived from it, waking all
     /// their waiters. Later calls do nothing.
     pub fn cancel(&self) {
-        let mut pending = Vec::new();
-        self.node.cancel_one(&mut pending);
-        while let Some(child) = pending.pop() {
-            child.cancel_one(&mut pending);
+        let mut wakers = WakeList::new();
+        let parent = self.node.cancel_subtree(&mut wakers);
+        if let Some((parent, key)) = parent {
+            parent.unlink_child(key, &self.node);
         }
+        wakers.wake_all();
     }
 
     /// True once this token (or an ancestor) was cancelled.
