@@ -12,10 +12,21 @@ pub const QUICK_ROUNDS: usize = 3;
 pub struct Options {
     /// Interleaved rounds per benchmark.
     pub rounds: usize,
-    /// Run only this benchmark.
-    pub only: Option<Bench>,
+    /// Run only this benchmark or suite.
+    pub only: Option<Only>,
     /// Smaller sizes and fewer rounds, for a smoke check.
     pub quick: bool,
+}
+
+/// What `--only` selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// One micro benchmark (writes `benches/MICRO.md`).
+    Micro(Bench),
+    /// Every micro benchmark (writes `benches/MICRO.md`).
+    AllMicro,
+    /// The sync suite (writes `benches/SYNC.md`).
+    Sync,
 }
 
 /// The usage text printed by `--help` and on a bad flag.
@@ -23,11 +34,14 @@ pub const USAGE: &str = "\
 usage: corium-benches [--rounds N] [--only NAME] [--quick]
 
   --rounds N    interleaved rounds per benchmark (default 7; 3 with --quick)
-  --only NAME   run one benchmark: spawn_many, yield_many, ping_pong,
-                chained_spawn, timers_insert_cancel, timer_delay
+  --only NAME   run one micro benchmark: spawn_many, yield_many, ping_pong,
+                chained_spawn, timers_insert_cancel, timer_delay;
+                or one suite: micro (all of the above), sync (corium::sync
+                beside tokio::sync and async-channel / async-lock)
   --quick       a tenth of the work and 3 rounds: a smoke check, not a result
 
-Writes the table to stdout and to benches/MICRO.md.";
+Without --only, runs both suites. Writes the micro table to stdout and
+benches/MICRO.md, the sync table to stdout and benches/SYNC.md.";
 
 impl Options {
     /// Parses the arguments (without the program name). `Err` carries the
@@ -51,9 +65,14 @@ impl Options {
                 }
                 "--only" => {
                     let name = args.next().ok_or("--only needs a benchmark name")?;
-                    only = Some(
-                        Bench::from_name(&name).ok_or(format!("--only: no benchmark {name}"))?,
-                    );
+                    only = Some(match name.as_str() {
+                        "sync" => Only::Sync,
+                        "micro" => Only::AllMicro,
+                        _ => Only::Micro(
+                            Bench::from_name(&name)
+                                .ok_or(format!("--only: no benchmark {name}"))?,
+                        ),
+                    });
                 }
                 "--quick" => quick = true,
                 "-h" | "--help" => return Ok(None),

@@ -1,6 +1,7 @@
 //! The report: the Markdown table of results, the machine it ran on and the
 //! command that produced it, printed to stdout and written to
-//! `benches/MICRO.md`.
+//! `benches/MICRO.md` (the sync suite's report, `benches/SYNC.md`, is
+//! rendered by [`crate::sync::report`] with the helpers here).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -13,6 +14,11 @@ use crate::stats::Summary;
 /// Where the report is written.
 pub fn micro_md_path() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/MICRO.md"))
+}
+
+/// Where the sync suite's report is written.
+pub fn sync_md_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/SYNC.md"))
 }
 
 /// The whole report: header (command, date, machine, how it was run), the
@@ -123,7 +129,7 @@ pub fn table(results: &[BenchResult], runtimes: &[Box<dyn Runtime>]) -> String {
 }
 
 /// A measured value with as many decimals as are worth reading.
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     if value.abs() >= 100.0 {
         format!("{value:.0}")
     } else {
@@ -132,7 +138,7 @@ fn number(value: f64) -> String {
 }
 
 /// The command that reproduces this run.
-fn command(args: &[String]) -> String {
+pub fn command(args: &[String]) -> String {
     let mut command = String::from("cargo run --release -p corium-benches");
     if !args.is_empty() {
         command.push_str(" -- ");
@@ -142,7 +148,7 @@ fn command(args: &[String]) -> String {
 }
 
 /// `date -u`, or `unknown` if it cannot run.
-fn date_utc() -> String {
+pub fn date_utc() -> String {
     Command::new("date")
         .arg("-u")
         .output()
@@ -154,14 +160,14 @@ fn date_utc() -> String {
 }
 
 /// CPUs this process may run on (what `nproc` prints).
-fn nproc() -> String {
+pub fn nproc() -> String {
     std::thread::available_parallelism()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".to_string())
 }
 
 /// The first `model name` of /proc/cpuinfo.
-fn cpu_model() -> String {
+pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -174,8 +180,17 @@ fn cpu_model() -> String {
 }
 
 /// The kernel release (what `uname -r` prints).
-fn kernel() -> String {
+pub fn kernel() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The 1, 5 and 15 minute load averages (from /proc/loadavg), to show how
+/// busy the shared machine was when a run started.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_string())
 }

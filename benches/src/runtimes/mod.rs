@@ -1,9 +1,9 @@
 //! The runtimes the suite measures, one file per runtime, and the list of
 //! columns in the order they run within each round.
 
-mod corium;
+pub mod corium;
 mod smol;
-mod tokio;
+pub mod tokio;
 
 use crate::harness::{column, Runtime};
 
