@@ -185,17 +185,13 @@ impl WaitSlot {
 
 /// Wakers collected under a lock, woken after it is released.
 ///
-/// The first few live inline, so waking one or a handful of waiters never
-/// allocates.
+/// Most releases wake one task, so the first waker is kept inline: waking
+/// one waiter never allocates or loops; more spill to a `Vec`.
 #[derive(Debug, Default)]
 pub(crate) struct WakeList {
-    inline: [Option<Waker>; INLINE_WAKERS],
-    len: usize,
-    spilled: Vec<Waker>,
+    first: Option<Waker>,
+    rest: Vec<Waker>,
 }
-
-/// Wakers kept without allocating; more spill to a `Vec`.
-const INLINE_WAKERS: usize = 8;
 
 impl WakeList {
     pub(crate) fn new() -> WakeList {
@@ -203,11 +199,9 @@ impl WakeList {
     }
 
     pub(crate) fn push(&mut self, waker: Waker) {
-        if self.len < INLINE_WAKERS {
-            self.inline[self.len] = Some(waker);
-            self.len += 1;
-        } else {
-            self.spilled.push(waker);
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.rest.push(waker),
         }
     }
 
@@ -218,11 +212,11 @@ impl WakeList {
     }
 
     /// Wakes everything collected. Call it with no lock held.
-    pub(crate) fn wake_all(mut self) {
-        for waker in self.inline[..self.len].iter_mut().filter_map(Option::take) {
-            waker.wake();
+    pub(crate) fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
         }
-        for waker in self.spilled.drain(..) {
+        for waker in self.rest {
             waker.wake();
         }
     }
@@ -268,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn wake_list_spills_past_its_inline_capacity() {
+    fn wake_list_wakes_every_waker_it_collected() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::Arc;
         use std::task::Wake;
@@ -281,10 +275,10 @@ mod tests {
         }
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let mut list = WakeList::new();
-        for _ in 0..INLINE_WAKERS * 3 {
+        for _ in 0..20 {
             list.push(Waker::from(count.clone()));
         }
         list.wake_all();
-        assert_eq!(count.0.load(Ordering::SeqCst), INLINE_WAKERS * 3);
+        assert_eq!(count.0.load(Ordering::SeqCst), 20);
     }
 }

@@ -31,6 +31,7 @@
 
 mod id;
 mod join;
+mod join_set;
 pub(crate) mod local;
 pub(crate) mod raw;
 mod state;
@@ -39,6 +40,7 @@ mod yield_now;
 
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub use local::{AccessError, LocalKey, TaskLocalFuture};
 pub use unconstrained::{unconstrained, Unconstrained};
 pub use yield_now::yield_now;
