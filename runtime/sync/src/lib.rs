@@ -28,6 +28,7 @@ mod barrier;
 mod blocking;
 pub mod broadcast;
 mod cancellation;
+mod coop;
 mod loom;
 pub mod mpsc;
 mod mutex;

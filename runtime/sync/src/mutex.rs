@@ -143,10 +143,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     async fn acquire(&self) {
-        if self.sem.try_take_all(1) {
-            return;
-        }
-        if let Err(e) = self.sem.acquire_raw(1).await {
+        if let Err(e) = self.sem.acquire_all(1).await {
             unreachable!("a mutex never closes its semaphore, yet: {e}");
         }
     }

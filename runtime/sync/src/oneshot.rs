@@ -342,6 +342,12 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::coop::poll_budgeted(cx, |cx| self.poll_value(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let Some(inner) = &self.inner else {
             panic!("a oneshot Receiver polled after it completed");
         };

@@ -160,10 +160,11 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     async fn acquire(&self, permits: usize) {
-        if permits == MAX_READS && self.sem.try_take_all(MAX_READS) {
-            return;
-        }
-        if let Err(e) = self.sem.acquire_raw(permits).await {
+        let acquired = match permits {
+            MAX_READS => self.sem.acquire_all(MAX_READS).await,
+            _ => self.sem.acquire_raw(permits).await,
+        };
+        if let Err(e) = acquired {
             unreachable!("a RwLock never closes its semaphore, yet: {e}");
         }
     }

@@ -66,7 +66,10 @@ impl OutcomeRef {
     /// Publishes the end of the wait (rule 5).
     fn publish(&self, outcome: usize) {
         // SAFETY: called under the lock while the slot is still in the
-        // list, so the future has not finished dropping (rule 5).
+        // list, so the future has not finished dropping (rule 5). The
+        // future may free itself as soon as the store lands, while this
+        // `store` call is formally still running: the same pattern as
+        // `Arc::drop`'s final decrement, sound for atomics.
         unsafe { self.0.as_ref() }.store(outcome, Ordering::Release);
     }
 }
@@ -270,7 +273,17 @@ impl Semaphore {
         &self,
         n: usize,
     ) -> impl Future<Output = Result<(), AcquireError>> + '_ {
-        Acquire::new(self, n)
+        Acquire::new(self, n, false)
+    }
+
+    /// [`acquire_raw`](Self::acquire_raw) of all `n` permits of a semaphore
+    /// of `n` (a `Mutex` lock, a `RwLock` write): tries the one-step
+    /// [`try_take_all`](Self::try_take_all) first.
+    pub(crate) fn acquire_all(
+        &self,
+        n: usize,
+    ) -> impl Future<Output = Result<(), AcquireError>> + '_ {
+        Acquire::new(self, n, true)
     }
 
     /// Takes all `n` permits of a semaphore of `n` (a free `Mutex`, a
@@ -464,16 +477,20 @@ fn checked_shift(n: usize, state: usize) -> usize {
 struct Acquire<'a> {
     sem: &'a Semaphore,
     permits: usize,
+    /// `permits` is the semaphore's whole count (a `Mutex`, a `RwLock`
+    /// write): try the one-step fast path first.
+    all: bool,
     key: Option<usize>,
     outcome: AtomicUsize,
     _pinned: PhantomPinned,
 }
 
 impl<'a> Acquire<'a> {
-    fn new(sem: &'a Semaphore, permits: usize) -> Acquire<'a> {
+    fn new(sem: &'a Semaphore, permits: usize, all: bool) -> Acquire<'a> {
         Acquire {
             sem,
             permits,
+            all,
             key: None,
             outcome: AtomicUsize::new(PENDING),
             _pinned: PhantomPinned,
@@ -488,6 +505,13 @@ impl Future for Acquire<'_> {
         // SAFETY: nothing is moved out of `this`; `outcome` stays where the
         // waiter slot points (rule 5).
         let this = unsafe { self.get_unchecked_mut() };
+        crate::coop::poll_budgeted(cx, |cx| this.poll_acquire(cx))
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let this = self;
         let (sem, n) = (this.sem, this.permits);
         if let Some(key) = this.key {
             let done = std::task::ready!(sem.poll_queued(key, &this.outcome, cx.waker()));
@@ -496,6 +520,9 @@ impl Future for Acquire<'_> {
                 GRANTED => Ok(()),
                 _ => Err(AcquireError(())),
             });
+        }
+        if this.all && sem.try_take_all(n) {
+            return Poll::Ready(Ok(()));
         }
         match sem.try_take(n) {
             Ok(()) => Poll::Ready(Ok(())),

@@ -376,7 +376,8 @@ impl<T: Clone> Future for Recv<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().poll_read(cx.waker())
+        let this = self.get_mut();
+        crate::coop::poll_budgeted(cx, |cx| this.poll_read(cx.waker()))
     }
 }
 

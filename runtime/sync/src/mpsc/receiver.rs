@@ -13,11 +13,14 @@ pub(crate) struct Rx<T> {
 
 impl<T> Rx<T> {
     pub(crate) async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     pub(crate) async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+        std::future::poll_fn(|cx| {
+            crate::coop::poll_budgeted(cx, |cx| self.chan.poll_recv_many(cx, buffer, limit))
+        })
+        .await
     }
 
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
@@ -30,7 +33,7 @@ impl<T> Rx<T> {
     }
 
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
+        crate::coop::poll_budgeted(cx, |cx| self.chan.poll_recv(cx))
     }
 }
 

@@ -484,6 +484,13 @@ impl<T> Future for Changed<'_, T> {
     /// Look, lock, look again, queue (protocol rule 4).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        crate::coop::poll_budgeted(cx, |cx| this.poll_changed(cx))
+    }
+}
+
+impl<T> Changed<'_, T> {
+    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
+        let this = self;
         if !this.waiter.is_held() {
             if let Some(outcome) = this.look() {
                 return Poll::Ready(outcome);
