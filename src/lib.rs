@@ -45,6 +45,11 @@ pub mod sync {
     pub use corium_sync::*;
 }
 
+/// Async sockets: TCP, UDP and Unix, as `tokio::net`.
+pub mod net {
+    pub use corium_net::*;
+}
+
 /// The runtime, its builder and its handle.
 pub mod runtime {
     pub use corium_executor::runtime::*;

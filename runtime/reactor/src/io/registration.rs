@@ -99,6 +99,15 @@ impl<T: AsFd> Registration<T> {
         }
     }
 
+    /// The readiness in `interest`'s direction right now, or `None`;
+    /// unlike [`poll_ready`](Self::poll_ready) it stores no waker, so it
+    /// never displaces the waker of a task waiting in that direction.
+    pub fn peek_ready(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        self.io
+            .peek_ready(interest)
+            .map(|ready| ready.map_err(|_shutdown| gone()))
+    }
+
     /// [`poll_ready`](Self::poll_ready) for reading.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Interest::Readable)

@@ -145,6 +145,16 @@ impl ScheduledIo {
         self.observe(interest).unwrap_or(Poll::Pending)
     }
 
+    /// The readiness in `interest`'s direction right now, without storing
+    /// a waker (for `try_io`-style calls that must not displace a waiting
+    /// task's waker).
+    pub(crate) fn peek_ready(&self, interest: Interest) -> Option<Result<ReadyEvent, Shutdown>> {
+        match self.observe(interest)? {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
+    }
+
     /// Rules 3 and 4: clears what `event` saw unless a newer event arrived.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         let clear = (event.ready - Ready::STICKY).as_usize();
