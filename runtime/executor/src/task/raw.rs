@@ -285,8 +285,12 @@ unsafe fn poll_stage<F: Future, S>(
     }
 }
 
-/// Replaces the stage, dropping what was there; a panic in that drop is
-/// returned instead of unwinding through the scheduler.
+/// Replaces the stage, dropping what was there **in place**; a panic in
+/// that drop is returned instead of unwinding through the scheduler.
+///
+/// The future is pinned in the cell: it may hold pointers into itself (a
+/// future parked in `rx.recv()` borrows its own `rx`), so it must be
+/// dropped where it lies, never moved out first.
 ///
 /// # Safety
 /// The caller owns the stage (rule 2 or 4).
@@ -294,11 +298,17 @@ unsafe fn set_stage<F: Future, S>(
     cell: &Cell<F, S>,
     stage: Stage<F>,
 ) -> Result<(), Box<dyn Any + Send>> {
-    // Swap first, drop after: a panicking drop must not leave the slot
-    // half-dropped.
-    // SAFETY: forwarded from the caller.
-    let old = unsafe { std::mem::replace(&mut *cell.stage.get(), stage) };
-    catch_unwind(AssertUnwindSafe(move || drop(old)))
+    let slot = cell.stage.get();
+    // SAFETY: forwarded from the caller: nobody else touches the slot. The
+    // value is dropped once; whether or not the drop panics (unwinding
+    // still drops the remaining fields), the slot is then overwritten
+    // without being dropped again.
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+        std::ptr::drop_in_place(slot)
+    }));
+    // SAFETY: the slot's old value was dropped just above.
+    unsafe { std::ptr::write(slot, stage) };
+    dropped
 }
 
 /// Drops the future and stores the cancellation (or the panic of the
