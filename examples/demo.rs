@@ -1,76 +1,260 @@
-//! Corium's demo: tasks, timers, a timeout, an interval, a panicking task
-//! and the blocking pool, with what happened printed as it happens.
+//! Corium's demo: two small servers and 50 clients in one process, on one
+//! thread, for about three seconds.
 //!
-//! Run it with `cargo run --example demo`.
+//! ```sh
+//! cargo run --example demo                 # or: -- --seconds 10
+//! ```
+//!
+//! It starts an echo server and a server answering the Redis `PING` inline
+//! command with `+PONG`, both on `127.0.0.1` ports the OS picks, then runs
+//! 50 client connections against them, each sending one request and
+//! waiting for its reply before the next. A progress line on stderr shows
+//! the rate as it goes; at the end it prints the total, the throughput and
+//! the latency percentiles. Along the way it uses most of the runtime:
+//! a task per connection, a `JoinSet` of clients, an `interval` for the
+//! progress line, a `timeout` around every request, and the blocking pool
+//! to sort the latencies.
 
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
+use corium::net::{TcpListener, TcpStream};
+use corium::task::JoinSet;
 use corium::time::{interval, sleep, timeout, Instant};
 
-fn main() {
-    let rt = corium::runtime::Builder::new_current_thread()
+/// Client connections, split evenly between the two servers.
+const CLIENTS: usize = 50;
+
+/// What an echo client sends each time.
+const ECHO_MESSAGE: &[u8] = b"hello, corium\n";
+
+/// Longest a single request may take before the demo reports a failure.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often the progress line is redrawn.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+fn main() -> ExitCode {
+    let Some(length) = length_from_args() else {
+        eprintln!("usage: demo [--seconds N]   (default 3)");
+        return ExitCode::from(2);
+    };
+    let outcome = corium::runtime::Builder::new_current_thread()
         .build()
-        .expect("start a Corium runtime");
-    rt.block_on(demo());
+        .and_then(|rt| rt.block_on(demo(length)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-async fn demo() {
+async fn demo(length: Duration) -> io::Result<()> {
+    let echo = start_server(echo).await?;
+    let ping = start_server(pong).await?;
+    println!("echo server on {echo}, PING server on {ping}");
+    println!(
+        "{CLIENTS} clients ({} echo, {} PING) for {:.1} s, one request at a time each",
+        CLIENTS / 2,
+        CLIENTS - CLIENTS / 2,
+        length.as_secs_f64()
+    );
+
     let start = Instant::now();
-    let at = move || -> String { format!("{:>5.1} ms", start.elapsed().as_secs_f64() * 1e3) };
-
-    // Three workers sleeping different times wake in deadline order.
-    let workers: Vec<_> = [30u64, 10, 20]
-        .into_iter()
-        .map(|ms| {
-            corium::spawn(async move {
-                sleep(Duration::from_millis(ms)).await;
-                println!("[{}] worker that sleeps {ms} ms woke", at());
-                ms
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for worker in workers {
-        total += worker.await.expect("worker finished");
+    let deadline = start + length;
+    let requests = Arc::new(AtomicU64::new(0));
+    let mut clients = JoinSet::new();
+    for n in 0..CLIENTS {
+        let (addr, request, reply): (_, &'static [u8], &'static [u8]) = if n % 2 == 0 {
+            (echo, ECHO_MESSAGE, ECHO_MESSAGE)
+        } else {
+            (ping, b"PING\r\n", b"+PONG\r\n")
+        };
+        let requests = requests.clone();
+        clients.spawn(client(addr, request, reply, deadline, requests));
     }
+    let progress = corium::spawn(show_progress(start, deadline, requests.clone()));
+
+    let mut latencies = Vec::new();
+    while let Some(finished) = clients.join_next().await {
+        let mut measured = finished.map_err(io::Error::other)??;
+        latencies.append(&mut measured);
+    }
+    let elapsed = start.elapsed();
+    // It stops by itself at the deadline, at most one tick from now.
+    let _ = progress.await;
+    eprintln!();
+
+    // Sorting a few hundred thousand numbers is CPU work: it goes to the
+    // blocking pool so that it would not stall other tasks.
+    let latencies = corium::task::spawn_blocking(move || {
+        latencies.sort_unstable();
+        latencies
+    })
+    .await
+    .map_err(io::Error::other)?;
+    let total = latencies.len();
     println!(
-        "[{}] joined all workers ({total} ms of sleep in ~30 ms)",
-        at()
+        "summary: {total} requests in {:.2} s: {:.0} req/s, latency p50 {} us, p99 {} us",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
     );
+    Ok(())
+}
 
-    // A timeout that fires, and one that does not.
-    let slow = timeout(Duration::from_millis(15), sleep(Duration::from_secs(10))).await;
-    println!("[{}] 10 s sleep under a 15 ms timeout: {slow:?}", at());
-    let quick = timeout(Duration::from_secs(1), async { 42 }).await;
-    println!("[{}] ready future under a 1 s timeout: {quick:?}", at());
+/// Binds a port the OS picks and serves each connection with `handler`
+/// in its own task; returns the address.
+async fn start_server<H, F>(handler: H) -> io::Result<SocketAddr>
+where
+    H: Fn(TcpStream) -> F + Send + 'static,
+    F: std::future::Future<Output = io::Result<()>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    corium::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    corium::spawn(handler(stream));
+                }
+                Err(e) => {
+                    // Such as EMFILE: the connection stays queued, so rest
+                    // instead of retrying at once.
+                    eprintln!("accept failed: {e}");
+                    sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+    Ok(addr)
+}
 
-    // An interval: the first tick is immediate, then one every 5 ms.
-    let mut ticks = interval(Duration::from_millis(5));
-    for n in 0..3 {
+/// The echo server's handler: writes back whatever arrives.
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+    }
+}
+
+/// The PING server's handler: answers each `PING` line with `+PONG`
+/// (Redis's inline command form), and anything else with an error.
+async fn pong(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 4 * 1024];
+    let mut replies = Vec::new();
+    let mut filled = 0;
+    loop {
+        let n = stream.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        filled += n;
+        let mut consumed = 0;
+        while let Some(eol) = buf[consumed..filled].iter().position(|&b| b == b'\n') {
+            let command = buf[consumed..consumed + eol].trim_ascii();
+            replies.extend_from_slice(if command.eq_ignore_ascii_case(b"PING") {
+                b"+PONG\r\n"
+            } else {
+                b"-ERR only PING is spoken here\r\n"
+            });
+            consumed += eol + 1;
+        }
+        stream.write_all(&replies).await?;
+        replies.clear();
+        buf.copy_within(consumed..filled, 0);
+        filled -= consumed;
+        if filled == buf.len() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+        }
+    }
+}
+
+/// One client connection: sends `request` and reads `reply` over and over
+/// until `deadline`; returns each round trip's latency in microseconds.
+async fn client(
+    addr: SocketAddr,
+    request: &'static [u8],
+    reply: &'static [u8],
+    deadline: Instant,
+    requests: Arc<AtomicU64>,
+) -> io::Result<Vec<u32>> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut answer = vec![0u8; reply.len()];
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let sent = Instant::now();
+        let round_trip = async {
+            stream.write_all(request).await?;
+            stream.read_exact(&mut answer).await
+        };
+        match timeout(REQUEST_TIMEOUT, round_trip).await {
+            Ok(done) => done?,
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no reply in 2 s")),
+        }
+        if answer != reply {
+            let got = String::from_utf8_lossy(&answer);
+            return Err(io::Error::other(format!("{addr} answered {got:?}")));
+        }
+        latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        requests.fetch_add(1, Relaxed);
+    }
+    Ok(latencies)
+}
+
+/// Redraws `elapsed, requests, req/s` on stderr every `PROGRESS_EVERY`
+/// until `deadline`.
+async fn show_progress(start: Instant, deadline: Instant, requests: Arc<AtomicU64>) {
+    let mut ticks = interval(PROGRESS_EVERY);
+    ticks.tick().await; // the first tick is immediate
+    let (mut last_at, mut last_count) = (start, 0);
+    while Instant::now() < deadline {
         ticks.tick().await;
-        println!("[{}] interval tick {n}", at());
+        let (now, count) = (Instant::now(), requests.load(Relaxed));
+        let rate = (count - last_count) as f64 / (now - last_at).as_secs_f64();
+        eprint!(
+            "\r{:5.2} s  {count:>9} requests  {rate:>9.0} req/s",
+            (now - start).as_secs_f64()
+        );
+        let _ = io::stderr().flush();
+        (last_at, last_count) = (now, count);
     }
+}
 
-    // A panicking task is reported through its handle; the runtime lives on.
-    let crashed = corium::spawn(async { panic!("this task fails on purpose") }).await;
-    match crashed {
-        Err(e) if e.is_panic() => println!("[{}] caught a task panic: {e}", at()),
-        other => println!("[{}] unexpected: {other:?}", at()),
+/// The `p`th percentile of sorted `values` (0 when empty).
+fn percentile(sorted: &[u32], p: usize) -> u32 {
+    if sorted.is_empty() {
+        return 0;
     }
+    sorted[(sorted.len() - 1) * p / 100]
+}
 
-    // Blocking work runs on the blocking pool, not on the runtime thread.
-    let sum = corium::task::spawn_blocking(|| (1..=1_000_000u64).sum::<u64>())
-        .await
-        .expect("blocking job finished");
-    println!("[{}] blocking pool summed 1..=1e6 = {sum}", at());
-
-    // An aborted task reports cancellation and its future is dropped.
-    let sleeper = corium::spawn(sleep(Duration::from_secs(3600)));
-    sleeper.abort();
-    let aborted = sleeper.await.expect_err("aborted");
-    println!(
-        "[{}] aborted an hour-long sleeper: cancelled = {}",
-        at(),
-        aborted.is_cancelled()
-    );
+/// The value of `--seconds N` (or `--seconds=N`), 3 s by default; `None`
+/// if the arguments are not understood.
+fn length_from_args() -> Option<Duration> {
+    let mut args = std::env::args().skip(1);
+    let mut length = Duration::from_secs(3);
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--seconds=") {
+            Some(value) => value.to_owned(),
+            None if arg == "--seconds" => args.next()?,
+            None => return None,
+        };
+        length = Duration::try_from_secs_f64(value.parse().ok()?).ok()?;
+    }
+    Some(length)
 }

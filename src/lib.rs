@@ -45,6 +45,21 @@ pub mod sync {
     pub use corium_sync::*;
 }
 
+/// Async I/O: the `futures-io` traits the socket types implement, and
+/// readiness for any Unix fd, as `tokio::io`.
+pub mod io {
+    pub use corium_net::{Interest, Ready};
+    pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+
+    /// Unix-specific I/O: [`AsyncFd`](unix::AsyncFd) registers any
+    /// non-blocking fd with the reactor, as `tokio::io::unix::AsyncFd`.
+    pub mod unix {
+        pub use corium_net::async_fd::{
+            AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError,
+        };
+    }
+}
+
 /// Async sockets: TCP, UDP and Unix, as `tokio::net`.
 pub mod net {
     pub use corium_net::*;

@@ -6,90 +6,18 @@
 mod util;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use corium::sync::{Barrier, OnceCell, SetError};
 use corium::task::yield_now;
 use corium::time::sleep;
 use futures_channel::oneshot;
-use util::{bounded, build, build_paused, for_each_flavor, run, DropCounter, Flavor, OnDrop};
+use util::{bounded, for_each_flavor, on_runtime, DropCounter, Manual, OnDrop};
 
 /// How long any one test may take before it counts as hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Counts the wakes of the waker it backs.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with its own counting waker, so a test can put
-/// a waiter into an exact state (arrived, released, cancelled) and see
-/// whom a release woke.
-struct Manual<F> {
-    future: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-impl<F: Future> Manual<F> {
-    fn new(future: F) -> Manual<F> {
-        Manual {
-            future: Box::pin(future),
-            wakes: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    #[track_caller]
-    fn ready(&mut self) -> F::Output {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    #[track_caller]
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
-
-/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
-/// other tasks run), under the watchdog; a panic in it fails the test with
-/// its own message.
-fn on_runtime<F>(flavor: Flavor, paused: bool, test: impl FnOnce() -> F + Send + 'static)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    bounded(WATCHDOG, move || {
-        let runtime = if paused {
-            build_paused(flavor)
-        } else {
-            build(flavor)
-        };
-        run(runtime, async move {
-            if let Err(e) = corium::spawn(test()).await {
-                std::panic::resume_unwind(e.into_panic());
-            }
-        })
-    });
-}
 
 // ---- Barrier --------------------------------------------------------------
 
@@ -110,7 +38,7 @@ fn the_last_arrival_releases_everyone_and_leads() {
 #[test]
 fn tasks_are_released_together_with_one_leader() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             const N: usize = 6;
             let barrier = Arc::new(Barrier::new(N));
             let arrived = Arc::new(AtomicUsize::new(0));
@@ -138,7 +66,7 @@ fn tasks_are_released_together_with_one_leader() {
 #[test]
 fn the_barrier_is_reusable_round_after_round() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             const N: usize = 4;
             const ROUNDS: usize = 25;
             let barrier = Arc::new(Barrier::new(N));
@@ -263,7 +191,7 @@ fn a_wait_never_polled_is_not_an_arrival() {
 #[test]
 fn a_timed_out_task_leaves_the_barrier_waiting_for_a_replacement() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let barrier = Arc::new(Barrier::new(2));
             let gave_up = corium::time::timeout(Duration::from_millis(5), barrier.wait()).await;
             assert!(gave_up.is_err());
@@ -308,7 +236,7 @@ fn barrier_wait_is_send() {
 #[test]
 fn get_or_init_runs_one_initialiser_for_many_tasks() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let cell = Arc::new(OnceCell::new());
             let runs = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..20)
@@ -482,7 +410,7 @@ fn a_cancelled_initialiser_with_no_one_waiting_leaves_the_cell_free() {
 #[test]
 fn a_timed_out_initialiser_in_a_task_lets_another_initialise() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let cell = Arc::new(OnceCell::new());
             let slow = corium::time::timeout(
                 Duration::from_millis(5),

@@ -6,18 +6,16 @@
 
 mod util;
 
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use corium::sync::broadcast::error::{RecvError, SendError, TryRecvError};
 use corium::sync::broadcast::{self, Receiver, Sender};
 use corium::task::yield_now;
-use util::{bounded, expect_panic, DropCounter, OnDrop};
+use util::{bounded, expect_panic, DropCounter, OnDrop, TestWaker};
 
 /// How long a test may take before it counts as hung (a lost wakeup).
 const LIMIT: Duration = Duration::from_secs(10);
@@ -27,26 +25,6 @@ const STRESS_LIMIT: Duration = Duration::from_secs(60);
 
 /// Values sent across threads in the stress tests.
 const STRESS_VALUES: u64 = 100_000;
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<WakeCount>) {
-    let count = Arc::new(WakeCount::default());
-    (Waker::from(count.clone()), count)
-}
-
-/// Polls `future` once with `waker`.
-fn poll_with<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
 
 /// Receives `count` values, failing on a lag or a close.
 async fn receive(mut rx: Receiver<u32>, count: usize) -> Vec<u32> {
@@ -143,25 +121,25 @@ fn receivers_drain_what_is_left_then_see_closed_once_every_sender_is_gone() {
 #[test]
 fn a_send_wakes_a_waiting_receiver_once() {
     let (tx, mut rx) = broadcast::channel(4);
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     let mut recv = pin!(rx.recv());
-    assert!(poll_with(recv.as_mut(), &waker).is_pending());
-    assert!(poll_with(recv.as_mut(), &waker).is_pending());
+    assert!(waker.poll(recv.as_mut()).is_pending());
+    assert!(waker.poll(recv.as_mut()).is_pending());
     tx.send(1).unwrap();
-    assert_eq!(wakes.0.load(SeqCst), 1, "one wake for one waiting future");
-    assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(Ok(1)));
+    assert_eq!(waker.wakes(), 1, "one wake for one waiting future");
+    assert_eq!(waker.poll(recv.as_mut()), Poll::Ready(Ok(1)));
 }
 
 #[test]
 fn a_waiting_receiver_wakes_with_closed_when_the_last_sender_drops() {
     let (tx, mut rx) = broadcast::channel::<u32>(4);
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     let mut recv = pin!(rx.recv());
-    assert!(poll_with(recv.as_mut(), &waker).is_pending());
+    assert!(waker.poll(recv.as_mut()).is_pending());
     drop(tx);
-    assert_eq!(wakes.0.load(SeqCst), 1, "the close woke the receiver");
+    assert_eq!(waker.wakes(), 1, "the close woke the receiver");
     assert_eq!(
-        poll_with(recv.as_mut(), &waker),
+        waker.poll(recv.as_mut()),
         Poll::Ready(Err(RecvError::Closed))
     );
 }
@@ -240,21 +218,21 @@ fn an_overwritten_value_is_dropped_and_later_values_wait_for_their_receivers() {
 fn dropping_a_pending_recv_loses_nothing() {
     bounded(LIMIT, || {
         let (tx, mut rx) = broadcast::channel(4);
-        let (waker, wakes) = counting_waker();
+        let waker = TestWaker::new();
         {
             let mut recv = pin!(rx.recv());
-            assert!(poll_with(recv.as_mut(), &waker).is_pending());
+            assert!(waker.poll(recv.as_mut()).is_pending());
         }
         // Dropped before any send: the send wakes nobody.
         tx.send(1).unwrap();
-        assert_eq!(wakes.0.load(SeqCst), 0, "the dropped future left the queue");
+        assert_eq!(waker.wakes(), 0, "the dropped future left the queue");
 
         assert_eq!(rx.try_recv(), Ok(1));
         {
             let mut recv = pin!(rx.recv());
-            assert!(poll_with(recv.as_mut(), &waker).is_pending());
+            assert!(waker.poll(recv.as_mut()).is_pending());
             tx.send(2).unwrap();
-            assert_eq!(wakes.0.load(SeqCst), 1);
+            assert_eq!(waker.wakes(), 1);
             // Woken, then dropped without being polled again.
         }
         assert_eq!(corium::block_on(rx.recv()), Ok(2));
@@ -265,15 +243,15 @@ fn dropping_a_pending_recv_loses_nothing() {
 fn sender_closed_resolves_once_every_receiver_is_gone() {
     let (tx, rx) = broadcast::channel::<u32>(4);
     let other = tx.subscribe();
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     let mut closed = pin!(tx.closed());
-    assert!(poll_with(closed.as_mut(), &waker).is_pending());
+    assert!(waker.poll(closed.as_mut()).is_pending());
     drop(rx);
-    assert!(poll_with(closed.as_mut(), &waker).is_pending());
-    assert_eq!(wakes.0.load(SeqCst), 0);
+    assert!(waker.poll(closed.as_mut()).is_pending());
+    assert_eq!(waker.wakes(), 0);
     drop(other);
-    assert_eq!(wakes.0.load(SeqCst), 1);
-    assert_eq!(poll_with(closed.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(waker.wakes(), 1);
+    assert_eq!(waker.poll(closed.as_mut()), Poll::Ready(()));
 }
 
 #[test]

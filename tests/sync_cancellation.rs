@@ -9,7 +9,6 @@ mod util;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::{pending, Future};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier as StdBarrier};
 use std::task::{Context, Poll, Wake, Waker};
@@ -18,7 +17,7 @@ use std::time::Duration;
 use corium::sync::CancellationToken;
 use corium::task::yield_now;
 use corium::time::sleep;
-use util::{bounded, build, build_paused, count_polls, for_each_flavor, run, DropCounter, Flavor};
+use util::{bounded, count_polls, for_each_flavor, on_runtime, yield_until, DropCounter, Manual};
 
 /// How long any one test may take before it counts as hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -68,92 +67,10 @@ fn net_bytes() -> isize {
     NET_BYTES.with(Cell::get)
 }
 
-/// Counts the wakes of the waker it backs.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with its own counting waker, so a test can put
-/// a waiter into an exact state (registered, cancelled) and see whom a
-/// cancel woke.
-struct Manual<F> {
-    future: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-impl<F: Future> Manual<F> {
-    fn new(future: F) -> Manual<F> {
-        Manual {
-            future: Box::pin(future),
-            wakes: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    #[track_caller]
-    fn ready(&mut self) -> F::Output {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    #[track_caller]
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
-
-/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
-/// other tasks run), under the watchdog; a panic in it fails the test with
-/// its own message.
-fn on_runtime<F>(flavor: Flavor, paused: bool, test: impl FnOnce() -> F + Send + 'static)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    bounded(WATCHDOG, move || {
-        let runtime = if paused {
-            build_paused(flavor)
-        } else {
-            build(flavor)
-        };
-        run(runtime, async move {
-            if let Err(e) = corium::spawn(test()).await {
-                std::panic::resume_unwind(e.into_panic());
-            }
-        })
-    });
-}
-
-/// Yields until `done` says so; fails after many rounds rather than
-/// spinning forever.
-async fn yield_until(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not done after 10000 yields");
-}
-
 #[test]
 fn cancel_wakes_every_waiting_task() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let token = CancellationToken::new();
             let waiting = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..10)
@@ -169,7 +86,7 @@ fn cancel_wakes_every_waiting_task() {
                 })
                 .collect();
             let counted = waiting.clone();
-            yield_until(move || counted.load(SeqCst) == 10).await;
+            yield_until(10_000, move || counted.load(SeqCst) == 10).await;
             assert!(!token.is_cancelled());
             token.cancel();
             assert!(token.is_cancelled());
@@ -266,6 +183,17 @@ fn grandchildren_are_cancelled_with_the_root() {
     }
 }
 
+/// A root token and `depth` generations below it, each token the child of
+/// the one before: the root first, the leaf last.
+fn token_chain(depth: usize) -> Vec<CancellationToken> {
+    let mut chain = vec![CancellationToken::new()];
+    for _ in 0..depth {
+        let next = chain.last().unwrap().child_token();
+        chain.push(next);
+    }
+    chain
+}
+
 #[test]
 fn a_very_deep_chain_cancels_and_drops_without_recursion() {
     // Run on a thread with a small stack: recursion per level would
@@ -276,12 +204,8 @@ fn a_very_deep_chain_cancels_and_drops_without_recursion() {
             .stack_size(256 * 1024)
             .spawn(|| {
                 for drop_leaf_first in [false, true] {
-                    let root = CancellationToken::new();
-                    let mut chain = vec![root.clone()];
-                    for _ in 0..DEPTH {
-                        let next = chain.last().unwrap().child_token();
-                        chain.push(next);
-                    }
+                    let mut chain = token_chain(DEPTH);
+                    let root = chain[0].clone();
                     let leaf = chain.last().unwrap().clone();
                     root.cancel();
                     assert!(leaf.is_cancelled());
@@ -292,12 +216,8 @@ fn a_very_deep_chain_cancels_and_drops_without_recursion() {
                 }
                 // And dropped without being cancelled.
                 for drop_leaf_first in [false, true] {
-                    let root = CancellationToken::new();
-                    let mut chain = vec![root.clone()];
-                    for _ in 0..DEPTH {
-                        let next = chain.last().unwrap().child_token();
-                        chain.push(next);
-                    }
+                    let mut chain = token_chain(DEPTH);
+                    let root = chain[0].clone();
                     let leaf = chain.pop().unwrap();
                     if drop_leaf_first {
                         chain.reverse();
@@ -357,7 +277,7 @@ fn dropping_the_root_leaves_its_children_alive_and_independent() {
 #[test]
 fn a_waiting_task_on_a_grandchild_wakes_after_the_middle_is_dropped() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let root = CancellationToken::new();
             let middle = root.child_token();
             let leaf = middle.child_token();
@@ -375,7 +295,7 @@ fn a_waiting_task_on_a_grandchild_wakes_after_the_middle_is_dropped() {
 #[test]
 fn cancelled_owned_moves_into_a_spawned_task() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let token = CancellationToken::new();
             let waiter = corium::spawn(token.clone().cancelled_owned());
             let canceller = corium::spawn({
@@ -449,7 +369,7 @@ fn run_until_cancelled_checks_the_token_before_the_future() {
 #[test]
 fn run_until_cancelled_in_tasks() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let token = CancellationToken::new();
             let quick = token
                 .run_until_cancelled(sleep(Duration::from_millis(1)))
@@ -493,7 +413,7 @@ fn a_drop_guard_cancels_and_a_disarmed_one_does_not() {
 #[test]
 fn a_drop_guard_cancels_when_its_task_is_aborted() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let token = CancellationToken::new();
             let guard = token.clone().drop_guard();
             let task = corium::spawn(async move {
@@ -688,7 +608,7 @@ fn children_added_and_dropped_while_the_parent_is_cancelled_all_end_cancelled() 
 #[test]
 fn cancelling_from_another_thread_wakes_a_parked_task() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let token = CancellationToken::new();
             let child = token.child_token();
             let canceller = std::thread::spawn(move || token.cancel());

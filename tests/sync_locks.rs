@@ -8,10 +8,8 @@ mod util;
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use corium::sync::{
@@ -20,93 +18,11 @@ use corium::sync::{
 };
 use corium::task::yield_now;
 use corium::time::sleep;
-use util::{bounded, build, build_paused, for_each_flavor, run, Flavor};
+use util::{bounded, build, for_each_flavor, on_runtime, run, yield_until, Manual};
 
 /// How long any one test may take before it counts as hung: a lock that
 /// loses a wakeup never returns, and the watchdog turns that into a failure.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Counts the wakes of the waker it backs.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with its own counting waker, so a test can put
-/// a waiter into an exact state (queued, handed the lock, cancelled) and
-/// see whom an unlock woke.
-struct Manual<F> {
-    future: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-impl<F: Future> Manual<F> {
-    fn new(future: F) -> Manual<F> {
-        Manual {
-            future: Box::pin(future),
-            wakes: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    #[track_caller]
-    fn ready(&mut self) -> F::Output {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    #[track_caller]
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
-
-/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
-/// other tasks run), under the watchdog; a panic in it fails the test with
-/// its own message.
-fn on_runtime<F>(flavor: Flavor, paused: bool, test: impl FnOnce() -> F + Send + 'static)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    bounded(WATCHDOG, move || {
-        let runtime = if paused {
-            build_paused(flavor)
-        } else {
-            build(flavor)
-        };
-        run(runtime, async move {
-            if let Err(e) = corium::spawn(test()).await {
-                std::panic::resume_unwind(e.into_panic());
-            }
-        })
-    });
-}
-
-/// Yields until `done` says so; fails after many rounds rather than
-/// spinning forever.
-async fn yield_until(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not done after 10000 yields");
-}
 
 /// Marks a critical section: fails if two are ever inside at once.
 #[derive(Default)]
@@ -128,7 +44,7 @@ impl Exclusive {
 #[test]
 fn guards_held_across_await_exclude_each_other() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let mutex = Arc::new(Mutex::new(Vec::new()));
             let inside = Arc::new(Exclusive::default());
             let tasks: Vec<_> = (0..8)
@@ -192,7 +108,7 @@ fn the_lock_is_handed_on_in_request_order() {
 #[test]
 fn tasks_get_the_lock_in_the_order_they_asked() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let mutex = Arc::new(Mutex::new(Vec::new()));
             let guard = mutex.clone().try_lock_owned().unwrap();
             let asked = Arc::new(AtomicUsize::new(0));
@@ -203,7 +119,7 @@ fn tasks_get_the_lock_in_the_order_they_asked() {
                     asking.fetch_add(1, SeqCst);
                     mutex.lock().await.push(id);
                 }));
-                yield_until(|| asked.load(SeqCst) == id + 1).await;
+                yield_until(10_000, || asked.load(SeqCst) == id + 1).await;
             }
             drop(guard);
             for task in tasks {
@@ -268,7 +184,7 @@ fn try_lock_error_says_what_went_wrong() {
 #[test]
 fn owned_guards_move_into_spawned_tasks() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let mutex = Arc::new(Mutex::new(0u32));
             let guard: OwnedMutexGuard<u32> = mutex.clone().lock_owned().await;
             assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&guard), &mutex));
@@ -338,7 +254,7 @@ fn get_mut_and_into_inner_need_no_lock() {
 #[test]
 fn blocking_lock_from_a_std_thread_waits_for_an_async_holder() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let mutex = Arc::new(Mutex::new(Vec::new()));
             let mut guard = mutex.clone().lock_owned().await;
             let (started_tx, started_rx) = futures_channel::oneshot::channel();
@@ -418,7 +334,7 @@ fn a_cancelled_waiting_lock_leaves_the_others_in_order() {
 #[test]
 fn a_timed_out_lock_in_a_task_does_not_keep_the_lock() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let mutex = Arc::new(Mutex::new(0));
             let guard = mutex.clone().lock_owned().await;
             let gave_up = corium::time::timeout(Duration::from_millis(5), mutex.lock()).await;
@@ -451,7 +367,7 @@ fn many_readers_hold_the_lock_at_once() {
 #[test]
 fn reading_tasks_hold_the_lock_together_across_await() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             const READERS: usize = 5;
             let lock = Arc::new(RwLock::new("shared"));
             let inside = Arc::new(AtomicUsize::new(0));
@@ -462,7 +378,7 @@ fn reading_tasks_hold_the_lock_together_across_await() {
                         let guard = lock.read().await;
                         inside.fetch_add(1, SeqCst);
                         // Every reader is inside before any leaves.
-                        yield_until(|| inside.load(SeqCst) == READERS).await;
+                        yield_until(10_000, || inside.load(SeqCst) == READERS).await;
                         assert_eq!(*guard, "shared");
                     })
                 })
@@ -616,7 +532,7 @@ fn downgrade_keeps_a_queued_writer_waiting_until_the_reader_leaves() {
 #[test]
 fn owned_guards_move_into_tasks_and_downgrade() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let lock = Arc::new(RwLock::new(Vec::new()));
             let mut write: OwnedRwLockWriteGuard<Vec<u32>> = lock.clone().write_owned().await;
             assert!(lock.clone().try_read_owned().is_err());
@@ -789,7 +705,7 @@ fn rwlock_counts_exactly_and_readers_never_see_a_half_write() {
 #[test]
 fn a_std_thread_and_tasks_share_an_rwlock() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let lock = Arc::new(RwLock::new(0u64));
             let thread = std::thread::spawn({
                 let lock = lock.clone();

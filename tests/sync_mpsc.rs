@@ -8,70 +8,19 @@
 
 mod util;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use corium::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
 use corium::sync::mpsc::{self, Receiver, Sender, UnboundedReceiver};
 use corium::task::yield_now;
-use util::{bounded, build, expect_panic, for_each_flavor, poll_once, run, DropCounter, OnDrop};
+use util::{bounded, expect_panic, on_every_flavor, poll_once, DropCounter, OnDrop, TestWaker};
 
 /// Longest any test may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs the future `test` makes on a runtime of every flavor, failing if it
-/// does not finish within [`LIMIT`].
-fn on_every_flavor<F, Fut>(test: F)
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    for_each_flavor(|flavor| {
-        let test = test.clone();
-        bounded(LIMIT, move || run(build(flavor), test()));
-    });
-}
-
-/// A waker that counts its wakes: poll a future by hand with it, then ask
-/// whether the channel woke that future.
-struct TestWaker {
-    wakes: Arc<WakeCount>,
-    waker: Waker,
-}
-
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-impl TestWaker {
-    fn new() -> TestWaker {
-        let wakes = Arc::new(WakeCount(AtomicUsize::new(0)));
-        let waker = Waker::from(wakes.clone());
-        TestWaker { wakes, waker }
-    }
-
-    fn poll<F: Future + ?Sized>(&self, future: Pin<&mut F>) -> Poll<F::Output> {
-        future.poll(&mut Context::from_waker(&self.waker))
-    }
-
-    /// True once the future was woken since the waker was made.
-    fn woken(&self) -> bool {
-        self.wakes.0.load(SeqCst) > 0
-    }
-}
 
 /// Everything queued right now, in order.
 fn drain<T>(rx: &mut Receiver<T>) -> Vec<T> {
@@ -112,7 +61,7 @@ fn assert_exact_capacity(tx: &Sender<usize>, rx: &mut Receiver<usize>, bound: us
 
 #[test]
 fn bounded_channel_delivers_in_fifo_order() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(8);
         let producer = corium::spawn(async move {
             for i in 0..1_000 {
@@ -129,7 +78,7 @@ fn bounded_channel_delivers_in_fifo_order() {
 
 #[test]
 fn unbounded_channel_delivers_in_fifo_order() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let producer = corium::spawn(async move {
             for i in 0..1_000 {
@@ -168,7 +117,7 @@ fn assert_each_producer_in_order(
 
 #[test]
 fn each_producer_keeps_its_own_order_bounded() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         for producer in 0..4 {
             let tx = tx.clone();
@@ -192,7 +141,7 @@ fn each_producer_keeps_its_own_order_bounded() {
 
 #[test]
 fn each_producer_keeps_its_own_order_unbounded() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::unbounded_channel();
         for producer in 0..4 {
             let tx = tx.clone();
@@ -216,7 +165,7 @@ fn each_producer_keeps_its_own_order_unbounded() {
 
 #[test]
 fn recv_returns_none_only_after_every_sender_is_gone_and_the_queue_is_drained() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         let tx2 = tx.clone();
         tx.send(1).await.unwrap();
@@ -247,7 +196,7 @@ fn recv_returns_none_only_after_every_sender_is_gone_and_the_queue_is_drained() 
 
 #[test]
 fn dropping_the_last_sender_wakes_a_waiting_receiver() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel::<u8>(1);
         let tx2 = tx.clone();
         let receiver = corium::spawn(async move { rx.recv().await });
@@ -271,7 +220,7 @@ fn dropping_the_last_sender_wakes_a_waiting_receiver() {
 
 #[test]
 fn a_waiting_receiver_is_woken_by_a_send_from_another_thread() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         let (utx, mut urx) = mpsc::unbounded_channel();
         let sender = thread::spawn(move || {
@@ -327,7 +276,7 @@ fn len_and_is_empty_count_queued_messages() {
 
 #[test]
 fn recv_many_takes_up_to_the_limit_and_appends_to_the_buffer() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(8);
         for i in 0..5 {
             tx.send(i).await.unwrap();
@@ -351,7 +300,7 @@ fn recv_many_takes_up_to_the_limit_and_appends_to_the_buffer() {
 
 #[test]
 fn recv_many_returns_zero_once_the_channel_is_finished() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         tx.send(1).await.unwrap();
         tx.send(2).await.unwrap();
@@ -369,7 +318,7 @@ fn recv_many_returns_zero_once_the_channel_is_finished() {
 
 #[test]
 fn recv_many_with_limit_zero_returns_zero_and_takes_nothing() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         tx.send(1).await.unwrap();
         let mut buffer = Vec::new();
@@ -440,7 +389,7 @@ fn send_waits_while_full_and_completes_when_the_receiver_takes_one() {
 
 #[test]
 fn send_waits_for_room_on_every_flavor() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         tx.send(0).await.unwrap();
         let producer = corium::spawn(async move {
@@ -522,7 +471,7 @@ fn try_send_and_try_reserve_fail_full_when_full() {
 
 #[test]
 fn permit_send_delivers_into_the_reserved_slot() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(2);
         let permit = tx.reserve().await.unwrap();
         assert_eq!(tx.capacity(), 1, "the permit holds a slot");
@@ -540,7 +489,7 @@ fn permit_send_delivers_into_the_reserved_slot() {
 
 #[test]
 fn reserve_waits_while_full_and_completes_when_a_slot_frees() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         tx.send(0).await.unwrap();
         let mut reserve = Box::pin(tx.reserve());
@@ -581,7 +530,7 @@ fn dropping_a_permit_hands_its_slot_to_a_queued_sender() {
 
 #[test]
 fn owned_permit_sends_and_gives_the_sender_back() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         let permit = tx.clone().reserve_owned().await.unwrap();
         assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
@@ -629,7 +578,7 @@ fn try_reserve_and_try_reserve_owned_take_a_free_slot() {
 
 #[test]
 fn close_fails_later_sends_with_the_value_given_back() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         rx.close();
         assert!(tx.is_closed());
@@ -655,7 +604,7 @@ fn close_fails_later_sends_with_the_value_given_back() {
 
 #[test]
 fn close_keeps_queued_messages_receivable() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         tx.send(1).await.unwrap();
         tx.send(2).await.unwrap();
@@ -676,7 +625,7 @@ fn close_keeps_queued_messages_receivable() {
 
 #[test]
 fn close_lets_outstanding_permits_still_send() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(4);
         let permit = tx.reserve().await.unwrap();
         let owned = tx.clone().reserve_owned().await.unwrap();
@@ -797,7 +746,7 @@ fn a_granted_reserve_dropped_after_close_wakes_the_waiting_receiver() {
 
 #[test]
 fn close_completes_the_senders_closed_futures() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel::<u8>(1);
         let (utx, mut urx) = mpsc::unbounded_channel::<u8>();
         let waiter = corium::spawn(async move {
@@ -816,7 +765,7 @@ fn close_completes_the_senders_closed_futures() {
 
 #[test]
 fn dropping_the_receiver_fails_sends_with_the_value() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = mpsc::channel(4);
         drop(rx);
         assert!(tx.is_closed());
@@ -835,7 +784,7 @@ fn dropping_the_receiver_fails_sends_with_the_value() {
 
 #[test]
 fn dropping_the_receiver_completes_closed_on_every_sender() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = mpsc::channel::<u8>(1);
         let waiters: Vec<_> = (0..3)
             .map(|_| {
@@ -994,7 +943,7 @@ fn weak_sender_upgrades_while_a_strong_sender_lives() {
 
 #[test]
 fn weak_sender_does_not_keep_the_channel_open() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(2);
         let weak = tx.downgrade();
         tx.send(1).await.unwrap();
@@ -1187,7 +1136,7 @@ fn a_send_dropped_while_queued_gives_back_its_place_and_loses_no_capacity() {
 
 #[test]
 fn a_send_dropped_while_queued_on_every_flavor() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(2);
         for i in 0..2 {
             tx.send(i).await.unwrap();
@@ -1244,7 +1193,7 @@ fn a_granted_send_dropped_with_nobody_waiting_gives_the_slot_back() {
 
 #[test]
 fn a_granted_send_dropped_on_every_flavor() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         tx.send(0).await.unwrap();
         let mut a = Box::pin(tx.send(10));
@@ -1296,7 +1245,7 @@ fn a_dropped_recv_loses_no_message() {
 
 #[test]
 fn a_recv_dropped_then_replaced_is_woken_on_every_flavor() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1);
         {
             let mut recv = Box::pin(rx.recv());
@@ -1376,7 +1325,7 @@ fn cancelled_sends_under_load_lose_no_message_and_no_capacity() {
     const PRODUCERS: usize = 4;
     const PER_PRODUCER: usize = 2_000;
     const BOUND: usize = 4;
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(BOUND);
         let cancelled = Arc::new(AtomicUsize::new(0));
         let producers: Vec<_> = (0..PRODUCERS)
@@ -1433,26 +1382,41 @@ const STRESS_PRODUCERS: usize = 4;
 const STRESS_TOTAL: usize = 100_000;
 const STRESS_PER_PRODUCER: usize = STRESS_TOTAL / STRESS_PRODUCERS;
 
+/// The stress test on threads: `STRESS_PRODUCERS` threads each `send`
+/// their `(producer, i)` messages on a clone of `tx` (dropped here), while
+/// this thread takes every message with `recv` and checks them.
+fn stress_threads<S: Clone + Send + 'static>(
+    tx: S,
+    send: fn(&S, (usize, usize)),
+    recv: impl FnMut() -> Option<(usize, usize)>,
+) {
+    let producers: Vec<_> = (0..STRESS_PRODUCERS)
+        .map(|producer| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for i in 0..STRESS_PER_PRODUCER {
+                    send(&tx, (producer, i));
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let received = std::iter::from_fn(recv).collect::<Vec<_>>();
+    assert_each_producer_in_order(received, STRESS_PRODUCERS, STRESS_PER_PRODUCER);
+    for producer in producers {
+        producer.join().unwrap();
+    }
+}
+
 #[test]
 fn stress_bounded_threads_with_blocking_send() {
     bounded(LIMIT, || {
         let (tx, mut rx) = mpsc::channel(1024);
-        let producers: Vec<_> = (0..STRESS_PRODUCERS)
-            .map(|producer| {
-                let tx = tx.clone();
-                thread::spawn(move || {
-                    for i in 0..STRESS_PER_PRODUCER {
-                        tx.blocking_send((producer, i)).unwrap();
-                    }
-                })
-            })
-            .collect();
-        drop(tx);
-        let received = std::iter::from_fn(|| rx.blocking_recv()).collect::<Vec<_>>();
-        assert_each_producer_in_order(received, STRESS_PRODUCERS, STRESS_PER_PRODUCER);
-        for producer in producers {
-            producer.join().unwrap();
-        }
+        stress_threads(
+            tx,
+            |tx, message| tx.blocking_send(message).unwrap(),
+            || rx.blocking_recv(),
+        );
     });
 }
 
@@ -1460,38 +1424,32 @@ fn stress_bounded_threads_with_blocking_send() {
 fn stress_unbounded_threads() {
     bounded(LIMIT, || {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let producers: Vec<_> = (0..STRESS_PRODUCERS)
-            .map(|producer| {
-                let tx = tx.clone();
-                thread::spawn(move || {
-                    for i in 0..STRESS_PER_PRODUCER {
-                        tx.send((producer, i)).unwrap();
-                    }
-                })
-            })
-            .collect();
-        drop(tx);
-        let received = std::iter::from_fn(|| rx.blocking_recv()).collect::<Vec<_>>();
-        assert_each_producer_in_order(received, STRESS_PRODUCERS, STRESS_PER_PRODUCER);
-        for producer in producers {
-            producer.join().unwrap();
-        }
+        stress_threads(
+            tx,
+            |tx, message| tx.send(message).unwrap(),
+            || rx.blocking_recv(),
+        );
     });
+}
+
+/// Spawns `STRESS_PRODUCERS` tasks that each send their `(producer, i)`
+/// messages in order on a clone of `tx` (dropped here).
+fn spawn_stress_producers(tx: Sender<(usize, usize)>) {
+    for producer in 0..STRESS_PRODUCERS {
+        let tx = tx.clone();
+        corium::spawn(async move {
+            for i in 0..STRESS_PER_PRODUCER {
+                tx.send((producer, i)).await.unwrap();
+            }
+        });
+    }
 }
 
 #[test]
 fn stress_bounded_tasks() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1024);
-        for producer in 0..STRESS_PRODUCERS {
-            let tx = tx.clone();
-            corium::spawn(async move {
-                for i in 0..STRESS_PER_PRODUCER {
-                    tx.send((producer, i)).await.unwrap();
-                }
-            });
-        }
-        drop(tx);
+        spawn_stress_producers(tx);
         let consumer = corium::spawn(async move {
             let mut received = Vec::with_capacity(STRESS_TOTAL);
             while let Some(message) = rx.recv().await {
@@ -1506,17 +1464,9 @@ fn stress_bounded_tasks() {
 
 #[test]
 fn stress_bounded_tasks_with_recv_many() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::channel(1024);
-        for producer in 0..STRESS_PRODUCERS {
-            let tx = tx.clone();
-            corium::spawn(async move {
-                for i in 0..STRESS_PER_PRODUCER {
-                    tx.send((producer, i)).await.unwrap();
-                }
-            });
-        }
-        drop(tx);
+        spawn_stress_producers(tx);
         let mut received = Vec::with_capacity(STRESS_TOTAL);
         while rx.recv_many(&mut received, 100).await > 0 {}
         assert_each_producer_in_order(received, STRESS_PRODUCERS, STRESS_PER_PRODUCER);
@@ -1525,7 +1475,7 @@ fn stress_bounded_tasks_with_recv_many() {
 
 #[test]
 fn stress_unbounded_tasks() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = mpsc::unbounded_channel();
         for producer in 0..STRESS_PRODUCERS {
             let tx = tx.clone();

@@ -5,108 +5,28 @@
 
 mod util;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use corium::sync::{Notified, Notify};
 use corium::task::yield_now;
-use util::{bounded, build, for_each_flavor, run, Flavor};
+use util::{bounded, for_each_flavor, on_runtime, yield_until, Lcg, Manual};
 
 /// How long any one test may take before it counts as hung: a lost wakeup
 /// never returns, and the watchdog turns that into a failure.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Counts the wakes of the waker it backs.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with its own counting waker, so a test can put
-/// a waiter into an exact state (created, queued, chosen, cancelled) and
-/// see whom a notification woke.
-struct Manual<F> {
-    future: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-impl<F: Future> Manual<F> {
-    fn new(future: F) -> Manual<F> {
-        Manual {
-            future: Box::pin(future),
-            wakes: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    #[track_caller]
-    fn ready(&mut self) -> F::Output {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    #[track_caller]
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
-
 impl<'a> Manual<Notified<'a>> {
     /// `Notified::enable`: joins the queue without a waker.
     fn enable(&mut self) -> bool {
-        self.future.as_mut().enable()
+        self.future().enable()
     }
 }
 
 /// `notify.notified()`, not yet polled.
 fn notified(notify: &Notify) -> Manual<Notified<'_>> {
     Manual::new(notify.notified())
-}
-
-/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
-/// other tasks run), under the watchdog; a panic in it fails the test with
-/// its own message.
-fn on_runtime<F>(flavor: Flavor, test: impl FnOnce() -> F + Send + 'static)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    bounded(WATCHDOG, move || {
-        run(build(flavor), async move {
-            if let Err(e) = corium::spawn(test()).await {
-                std::panic::resume_unwind(e.into_panic());
-            }
-        })
-    });
-}
-
-/// Yields until `done` says so; fails after many rounds rather than
-/// spinning forever.
-async fn yield_until(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not done after 10000 yields");
 }
 
 #[test]
@@ -179,7 +99,7 @@ fn waiters_queue_in_the_order_they_first_wait_not_the_order_created() {
 #[test]
 fn notify_one_wakes_tasks_in_fifo_order() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let notify = Arc::new(Notify::new());
             let order = Arc::new(StdMutex::new(Vec::new()));
             let waiting = Arc::new(AtomicUsize::new(0));
@@ -194,12 +114,12 @@ fn notify_one_wakes_tasks_in_fifo_order() {
                     order.lock().unwrap().push(id);
                 }));
                 let waiting = waiting.clone();
-                yield_until(move || waiting.load(SeqCst) == id + 1).await;
+                yield_until(10_000, move || waiting.load(SeqCst) == id + 1).await;
             }
             for done in 1..=5 {
                 notify.notify_one();
                 let order = order.clone();
-                yield_until(move || order.lock().unwrap().len() == done).await;
+                yield_until(10_000, move || order.lock().unwrap().len() == done).await;
             }
             for task in tasks {
                 task.await.unwrap();
@@ -246,7 +166,7 @@ fn notify_waiters_leaves_a_stored_permit_in_place() {
 #[test]
 fn notify_waiters_wakes_every_waiting_task() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let notify = Arc::new(Notify::new());
             let waiting = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..20)
@@ -260,7 +180,7 @@ fn notify_waiters_wakes_every_waiting_task() {
                 })
                 .collect();
             let counted = waiting.clone();
-            yield_until(move || counted.load(SeqCst) == 20).await;
+            yield_until(10_000, move || counted.load(SeqCst) == 20).await;
             notify.notify_waiters();
             for task in tasks {
                 task.await.unwrap();
@@ -377,19 +297,6 @@ fn a_waiter_released_by_notify_waiters_passes_nothing_on_when_dropped() {
     notify.notify_waiters();
     drop(released);
     notified(&notify).pending();
-}
-
-/// A small deterministic generator, so a failing sequence repeats.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 /// Where a `Notified` stands, in the documented protocol.
@@ -523,34 +430,46 @@ fn random_waits_notifications_and_cancellations_follow_the_model() {
 
 // ---- Across threads -------------------------------------------------------
 
+/// Plays `rounds` of ping-pong between this thread and an answerer thread
+/// that runs `answer(ping, pong, count)`: each round notifies `ping`,
+/// waits for `pong`, and checks that the answerer counted the round.
+/// Returns the final count, read after the answerer has finished.
+fn ping_pong<A>(rounds: usize, answer: A) -> usize
+where
+    A: FnOnce(Arc<Notify>, Arc<Notify>, Arc<AtomicUsize>) + Send + 'static,
+{
+    let ping = Arc::new(Notify::new());
+    let pong = Arc::new(Notify::new());
+    let count = Arc::new(AtomicUsize::new(0));
+    let answerer = std::thread::spawn({
+        let (ping, pong, count) = (ping.clone(), pong.clone(), count.clone());
+        move || answer(ping, pong, count)
+    });
+    corium::block_on(async {
+        for round in 0..rounds {
+            ping.notify_one();
+            pong.notified().await;
+            assert_eq!(count.load(SeqCst), round + 1);
+        }
+    });
+    answerer.join().unwrap();
+    count.load(SeqCst)
+}
+
 #[test]
 fn ping_pong_between_threads_never_loses_a_wakeup() {
     const ROUNDS: usize = 100_000;
     bounded(WATCHDOG, || {
-        let ping = Arc::new(Notify::new());
-        let pong = Arc::new(Notify::new());
-        let count = Arc::new(AtomicUsize::new(0));
-        let answerer = std::thread::spawn({
-            let (ping, pong, count) = (ping.clone(), pong.clone(), count.clone());
-            move || {
-                corium::block_on(async {
-                    for _ in 0..ROUNDS {
-                        ping.notified().await;
-                        count.fetch_add(1, SeqCst);
-                        pong.notify_one();
-                    }
-                })
-            }
+        let answered = ping_pong(ROUNDS, |ping, pong, count| {
+            corium::block_on(async {
+                for _ in 0..ROUNDS {
+                    ping.notified().await;
+                    count.fetch_add(1, SeqCst);
+                    pong.notify_one();
+                }
+            })
         });
-        corium::block_on(async {
-            for round in 0..ROUNDS {
-                ping.notify_one();
-                pong.notified().await;
-                assert_eq!(count.load(SeqCst), round + 1);
-            }
-        });
-        answerer.join().unwrap();
-        assert_eq!(count.load(SeqCst), ROUNDS);
+        assert_eq!(answered, ROUNDS);
     });
 }
 
@@ -558,49 +477,35 @@ fn ping_pong_between_threads_never_loses_a_wakeup() {
 fn ping_pong_with_a_cancelled_waiter_in_front_never_loses_a_wakeup() {
     const ROUNDS: usize = 20_000;
     bounded(WATCHDOG, || {
-        let ping = Arc::new(Notify::new());
-        let pong = Arc::new(Notify::new());
-        let count = Arc::new(AtomicUsize::new(0));
-        let answerer = std::thread::spawn({
-            let (ping, pong, count) = (ping.clone(), pong.clone(), count.clone());
-            move || {
-                corium::block_on(async {
-                    for _ in 0..ROUNDS {
-                        // A decoy queues first and is dropped, possibly just
-                        // after the other thread chose it: the ping must
-                        // reach the real waiter all the same.
-                        let mut decoy = Box::pin(ping.notified());
-                        let mut real = Box::pin(ping.notified());
-                        if decoy.as_mut().enable() {
-                            // The ping came first and the decoy took it.
-                            drop(real);
-                        } else {
-                            real.as_mut().enable();
-                            yield_now().await;
-                            drop(decoy);
-                            real.await;
-                        }
-                        count.fetch_add(1, SeqCst);
-                        pong.notify_one();
+        ping_pong(ROUNDS, |ping, pong, count| {
+            corium::block_on(async {
+                for _ in 0..ROUNDS {
+                    // A decoy queues first and is dropped, possibly just
+                    // after the other thread chose it: the ping must reach
+                    // the real waiter all the same.
+                    let mut decoy = Box::pin(ping.notified());
+                    let mut real = Box::pin(ping.notified());
+                    if decoy.as_mut().enable() {
+                        // The ping came first and the decoy took it.
+                        drop(real);
+                    } else {
+                        real.as_mut().enable();
+                        yield_now().await;
+                        drop(decoy);
+                        real.await;
                     }
-                })
-            }
+                    count.fetch_add(1, SeqCst);
+                    pong.notify_one();
+                }
+            })
         });
-        corium::block_on(async {
-            for round in 0..ROUNDS {
-                ping.notify_one();
-                pong.notified().await;
-                assert_eq!(count.load(SeqCst), round + 1);
-            }
-        });
-        answerer.join().unwrap();
     });
 }
 
 #[test]
 fn a_notify_from_another_thread_wakes_a_parked_task() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let notify = Arc::new(Notify::new());
             let mut wait = std::pin::pin!(notify.notified());
             assert!(!wait.as_mut().enable());

@@ -5,81 +5,19 @@
 
 mod util;
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use corium::sync::oneshot::{self, error::RecvError, error::TryRecvError};
 use corium::task::yield_now;
-use util::{bounded, build, for_each_flavor, poll_once, run, DropCounter, OnDrop};
+use util::{bounded, on_every_flavor, poll_once, DropCounter, OnDrop, TestWaker};
 
 /// Longest any test may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs the future `test` makes on a runtime of every flavor, failing if it
-/// does not finish within [`LIMIT`].
-fn on_every_flavor<F, Fut>(test: F)
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()>,
-{
-    for_each_flavor(|flavor| {
-        let test = test.clone();
-        bounded(LIMIT, move || run(build(flavor), test()));
-    });
-}
-
-/// A waker that counts its wakes: poll by hand with it, then ask whether
-/// the channel woke the poller. Shared across threads in the race tests.
-struct TestWaker {
-    wakes: Arc<WakeCount>,
-    waker: Waker,
-}
-
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-impl TestWaker {
-    fn new() -> TestWaker {
-        let wakes = Arc::new(WakeCount(AtomicUsize::new(0)));
-        let waker = Waker::from(wakes.clone());
-        TestWaker { wakes, waker }
-    }
-
-    fn context(&self) -> Context<'_> {
-        Context::from_waker(&self.waker)
-    }
-
-    fn poll<F: Future + ?Sized>(&self, future: Pin<&mut F>) -> Poll<F::Output> {
-        future.poll(&mut self.context())
-    }
-
-    /// True once the poller was woken since the waker was made.
-    fn woken(&self) -> bool {
-        self.wakes.0.load(SeqCst) > 0
-    }
-
-    /// Spins until woken: a lost wakeup turns into a hang, which the
-    /// caller's `bounded` turns into a failure.
-    fn wait(&self) {
-        while !self.woken() {
-            thread::yield_now();
-        }
-    }
-}
 
 /// Lines two threads up before each round, so that both sides act on the
 /// same channel at the same moment and the race is real rather than one
@@ -110,7 +48,7 @@ impl Lockstep {
 
 #[test]
 fn send_then_await_delivers_the_value() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = oneshot::channel();
         assert_eq!(tx.send(String::from("answer")), Ok(()));
         assert_eq!(rx.await, Ok(String::from("answer")));
@@ -119,7 +57,7 @@ fn send_then_await_delivers_the_value() {
 
 #[test]
 fn await_then_send_from_another_thread_wakes_the_receiver() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = oneshot::channel();
         let sender = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
@@ -132,7 +70,7 @@ fn await_then_send_from_another_thread_wakes_the_receiver() {
 
 #[test]
 fn await_then_send_from_another_task() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = oneshot::channel();
         let receiver = corium::spawn(rx);
         corium::spawn(async move {
@@ -173,7 +111,7 @@ fn a_receiver_polled_by_another_task_wakes_the_new_task_only() {
 
 #[test]
 fn a_sender_dropped_without_sending_ends_the_receiver_with_recv_error() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, rx) = oneshot::channel::<u8>();
         drop(tx);
         let received: Result<u8, RecvError> = rx.await;
@@ -225,7 +163,7 @@ fn close_then_send_fails_with_the_value() {
 
 #[test]
 fn close_ends_a_receive_with_recv_error_while_the_sender_lives() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = oneshot::channel::<u8>();
         rx.close();
         assert!(rx.await.is_err(), "nothing can arrive after close");
@@ -235,7 +173,7 @@ fn close_ends_a_receive_with_recv_error_while_the_sender_lives() {
 
 #[test]
 fn a_value_sent_before_close_is_still_received() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = oneshot::channel();
         tx.send(3).unwrap();
         rx.close();
@@ -276,7 +214,7 @@ fn try_recv_tells_empty_from_value_from_closed() {
 
 #[test]
 fn closed_completes_when_the_receiver_drops_on_another_thread() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (mut tx, rx) = oneshot::channel::<u8>();
         let dropper = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
@@ -291,7 +229,7 @@ fn closed_completes_when_the_receiver_drops_on_another_thread() {
 
 #[test]
 fn closed_completes_when_the_receiver_closes() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (mut tx, mut rx) = oneshot::channel::<u8>();
         let waiter = corium::spawn(async move {
             tx.closed().await;
@@ -323,7 +261,7 @@ fn poll_closed_is_pending_until_the_receiver_goes() {
 
 #[test]
 fn a_dropped_closed_future_can_be_replaced() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (mut tx, rx) = oneshot::channel::<u8>();
         {
             let mut closed = Box::pin(tx.closed());
@@ -363,7 +301,7 @@ fn blocking_recv_waits_on_a_plain_thread() {
 
 #[test]
 fn a_value_sent_and_received_is_dropped_by_its_receiver_only() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let drops = DropCounter::new();
         let (tx, rx) = oneshot::channel();
         tx.send(drops.probe()).unwrap();
@@ -433,7 +371,7 @@ fn a_value_taken_by_try_recv_is_dropped_once() {
 
 #[test]
 fn a_dropped_pending_receive_then_a_later_receive_gets_the_value() {
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let (tx, mut rx) = oneshot::channel();
         {
             let mut receive = Box::pin(&mut rx);
@@ -609,7 +547,7 @@ fn stress_round_trips_across_two_threads() {
 #[test]
 fn stress_round_trips_between_tasks() {
     const ROUNDS: usize = 10_000;
-    on_every_flavor(|| async {
+    on_every_flavor(LIMIT, || async {
         let drops = DropCounter::new();
         let mut made = 0;
         for start in (0..ROUNDS).step_by(1_000) {

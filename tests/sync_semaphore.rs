@@ -7,70 +7,20 @@ mod util;
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use corium::sync::{AcquireError, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use corium::task::yield_now;
 use corium::time::sleep;
-use util::{bounded, build, build_paused, expect_panic, for_each_flavor, run, Flavor};
+use util::{bounded, expect_panic, for_each_flavor, on_runtime, yield_until, Lcg, Manual};
 
 /// How long any one test may take before it counts as hung: a semaphore
 /// that loses a wakeup never returns, and the watchdog turns that into a
 /// failure.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Counts the wakes of the waker it backs.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with its own counting waker, so a test can put
-/// a waiter into an exact state (queued, granted, cancelled) and see whom
-/// a release woke.
-struct Manual<F> {
-    future: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-impl<F: Future> Manual<F> {
-    fn new(future: F) -> Manual<F> {
-        Manual {
-            future: Box::pin(future),
-            wakes: Arc::default(),
-        }
-    }
-
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.future.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-
-    #[track_caller]
-    fn ready(&mut self) -> F::Output {
-        match self.poll() {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("expected the future to be ready"),
-        }
-    }
-
-    #[track_caller]
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
 
 /// `sem.acquire_many(n)`, to be polled by hand.
 fn acquire_many(sem: &Semaphore, n: u32) -> Manual<impl Future<Output = AcquireResult<'_>> + '_> {
@@ -78,39 +28,6 @@ fn acquire_many(sem: &Semaphore, n: u32) -> Manual<impl Future<Output = AcquireR
 }
 
 type AcquireResult<'a> = Result<corium::sync::SemaphorePermit<'a>, AcquireError>;
-
-/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
-/// other tasks run), under the watchdog; a panic in it fails the test with
-/// its own message.
-fn on_runtime<F>(flavor: Flavor, paused: bool, test: impl FnOnce() -> F + Send + 'static)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    bounded(WATCHDOG, move || {
-        let runtime = if paused {
-            build_paused(flavor)
-        } else {
-            build(flavor)
-        };
-        run(runtime, async move {
-            if let Err(e) = corium::spawn(test()).await {
-                std::panic::resume_unwind(e.into_panic());
-            }
-        })
-    });
-}
-
-/// Yields until `done` says so; fails after many rounds rather than
-/// spinning forever.
-async fn yield_until(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not done after 10000 yields");
-}
 
 #[test]
 fn try_acquire_takes_free_permits_and_drop_returns_them() {
@@ -228,7 +145,7 @@ fn waiters_get_permits_in_the_order_they_queued() {
 #[test]
 fn tasks_get_permits_in_the_order_they_asked() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let sem = Arc::new(Semaphore::new(0));
             let order = Arc::new(StdMutex::new(Vec::new()));
             let asked = Arc::new(AtomicUsize::new(0));
@@ -242,7 +159,7 @@ fn tasks_get_permits_in_the_order_they_asked() {
                     permit.forget();
                 }));
                 // Each task queues before the next one is spawned.
-                yield_until(|| asked.load(SeqCst) == id + 1).await;
+                yield_until(10_000, || asked.load(SeqCst) == id + 1).await;
                 yield_now().await;
             }
             sem.add_permits(6);
@@ -279,7 +196,7 @@ fn add_permits_wakes_as_many_waiters_as_it_can_serve() {
 #[test]
 fn add_permits_wakes_waiting_tasks() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let sem = Arc::new(Semaphore::new(0));
             let tasks: Vec<_> = (0..3)
                 .map(|_| {
@@ -374,7 +291,7 @@ fn close_gives_back_what_a_queued_request_had_collected() {
 #[test]
 fn closing_wakes_waiting_tasks_with_an_error() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let sem = Arc::new(Semaphore::new(0));
             let tasks: Vec<_> = (0..4)
                 .map(|n| {
@@ -475,7 +392,7 @@ fn merging_permits_of_different_semaphores_panics() {
 #[test]
 fn owned_permits_move_into_spawned_tasks() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let sem = Arc::new(Semaphore::new(2));
             let holders = Arc::new(AtomicUsize::new(0));
             let most = Arc::new(AtomicUsize::new(0));
@@ -603,7 +520,7 @@ fn after_the_last_waiter_leaves_permits_are_free_again() {
 #[test]
 fn a_timed_out_acquire_in_a_task_loses_no_permit() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, true, || async {
+        on_runtime(WATCHDOG, flavor, true, || async {
             let sem = Arc::new(Semaphore::new(2));
             let held = sem.clone().try_acquire_owned().unwrap();
             let timed_out =
@@ -614,19 +531,6 @@ fn a_timed_out_acquire_in_a_task_loses_no_permit() {
             assert_eq!(sem.acquire_many(2).await.unwrap().num_permits(), 2);
         });
     });
-}
-
-/// A small deterministic generator, so a failing sequence repeats.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 /// What the semaphore's documented protocol says should happen: free
@@ -836,7 +740,7 @@ fn threads_never_hold_more_permits_than_exist() {
 #[test]
 fn tasks_never_hold_more_permits_than_exist() {
     for_each_flavor(|flavor| {
-        on_runtime(flavor, false, || async {
+        on_runtime(WATCHDOG, flavor, false, || async {
             let sem = Arc::new(Semaphore::new(3));
             let holders = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..100)

@@ -6,17 +6,14 @@
 
 mod util;
 
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::pin;
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use corium::sync::watch::{self, error::SendError, Receiver};
 use corium::task::yield_now;
-use util::bounded;
+use util::{bounded, TestWaker};
 
 /// How long a test may take before it counts as hung (a lost wakeup).
 const LIMIT: Duration = Duration::from_secs(10);
@@ -26,32 +23,6 @@ const STRESS_LIMIT: Duration = Duration::from_secs(60);
 
 /// Sends made from the sender thread of the stress test.
 const STRESS_SENDS: u64 = 100_000;
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-impl WakeCount {
-    fn get(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<WakeCount>) {
-    let count = Arc::new(WakeCount::default());
-    (Waker::from(count.clone()), count)
-}
-
-/// Polls `future` once with `waker`.
-fn poll_with<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn borrow_has_changed_and_borrow_and_update_track_the_version_seen() {
@@ -127,14 +98,14 @@ fn changed_wakes_a_waiting_receiver_when_a_value_is_sent() {
 #[test]
 fn changed_waits_until_a_send_and_wakes_exactly_then() {
     let (tx, mut rx) = watch::channel(0);
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     let mut changed = pin!(rx.changed());
-    assert!(poll_with(changed.as_mut(), &waker).is_pending());
-    assert!(poll_with(changed.as_mut(), &waker).is_pending());
-    assert_eq!(wakes.get(), 0);
+    assert!(waker.poll(changed.as_mut()).is_pending());
+    assert!(waker.poll(changed.as_mut()).is_pending());
+    assert_eq!(waker.wakes(), 0);
     tx.send(1).unwrap();
-    assert_eq!(wakes.get(), 1);
-    assert_eq!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(())));
+    assert_eq!(waker.wakes(), 1);
+    assert_eq!(waker.poll(changed.as_mut()), Poll::Ready(Ok(())));
 }
 
 #[test]
@@ -146,10 +117,10 @@ fn several_sends_before_a_look_coalesce_into_one_change() {
         }
         assert_eq!(corium::block_on(rx.changed()), Ok(()));
         assert_eq!(*rx.borrow(), 3);
-        let (waker, _) = counting_waker();
+        let waker = TestWaker::new();
         let mut changed = pin!(rx.changed());
         assert!(
-            poll_with(changed.as_mut(), &waker).is_pending(),
+            waker.poll(changed.as_mut()).is_pending(),
             "the three sends were one change"
         );
     });
@@ -165,14 +136,14 @@ fn changed_errs_once_every_sender_is_gone_but_the_last_value_stays_readable() {
         assert_eq!(rx.has_changed(), Ok(false), "a sender remains");
 
         second.send(7).unwrap();
-        let (waker, wakes) = counting_waker();
+        let waker = TestWaker::new();
         assert_eq!(corium::block_on(rx.changed()), Ok(()));
         {
             let mut changed = pin!(rx.changed());
-            assert!(poll_with(changed.as_mut(), &waker).is_pending());
+            assert!(waker.poll(changed.as_mut()).is_pending());
             drop(second);
-            assert_eq!(wakes.get(), 1, "the close woke the waiter");
-            let closed = poll_with(changed.as_mut(), &waker);
+            assert_eq!(waker.wakes(), 1, "the close woke the waiter");
+            let closed = waker.poll(changed.as_mut());
             assert!(matches!(closed, Poll::Ready(Err(_))), "{closed:?}");
         }
         let err = rx.has_changed().unwrap_err();
@@ -204,21 +175,21 @@ fn a_change_sent_just_before_the_close_is_still_reported() {
 #[test]
 fn send_if_modified_notifies_only_when_it_reports_a_change() {
     let (tx, mut rx) = watch::channel(10);
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     {
         let mut changed = pin!(rx.changed());
-        assert!(poll_with(changed.as_mut(), &waker).is_pending());
+        assert!(waker.poll(changed.as_mut()).is_pending());
 
         assert!(!tx.send_if_modified(|value| *value == 0));
-        assert_eq!(wakes.get(), 0, "no change, no wake");
-        assert!(poll_with(changed.as_mut(), &waker).is_pending());
+        assert_eq!(waker.wakes(), 0, "no change, no wake");
+        assert!(waker.poll(changed.as_mut()).is_pending());
 
         assert!(tx.send_if_modified(|value| {
             *value += 1;
             true
         }));
-        assert_eq!(wakes.get(), 1);
-        assert_eq!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(())));
+        assert_eq!(waker.wakes(), 1);
+        assert_eq!(waker.poll(changed.as_mut()), Poll::Ready(Ok(())));
     }
     assert_eq!(*tx.borrow(), 11);
 
@@ -287,23 +258,23 @@ fn wait_for_tries_the_current_value_first_and_errs_only_when_closed() {
 fn dropping_a_pending_changed_loses_no_change() {
     bounded(LIMIT, || {
         let (tx, mut rx) = watch::channel(0);
-        let (waker, wakes) = counting_waker();
+        let waker = TestWaker::new();
         {
             let mut changed = pin!(rx.changed());
-            assert!(poll_with(changed.as_mut(), &waker).is_pending());
+            assert!(waker.poll(changed.as_mut()).is_pending());
         }
         tx.send(1).unwrap();
-        assert_eq!(wakes.get(), 0, "the dropped future left the queue");
+        assert_eq!(waker.wakes(), 0, "the dropped future left the queue");
 
         {
             let mut changed = pin!(rx.changed());
-            assert_eq!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(())));
+            assert_eq!(waker.poll(changed.as_mut()), Poll::Ready(Ok(())));
         }
         {
             let mut changed = pin!(rx.changed());
-            assert!(poll_with(changed.as_mut(), &waker).is_pending());
+            assert!(waker.poll(changed.as_mut()).is_pending());
             tx.send(2).unwrap();
-            assert_eq!(wakes.get(), 1);
+            assert_eq!(waker.wakes(), 1);
             // Woken, then dropped without being polled again.
         }
         assert_eq!(rx.has_changed(), Ok(true));
@@ -316,16 +287,16 @@ fn dropping_a_pending_changed_loses_no_change() {
 fn sender_closed_resolves_once_every_receiver_is_gone() {
     let (tx, rx) = watch::channel(());
     let clone = rx.clone();
-    let (waker, wakes) = counting_waker();
+    let waker = TestWaker::new();
     let mut closed = pin!(tx.closed());
-    assert!(poll_with(closed.as_mut(), &waker).is_pending());
+    assert!(waker.poll(closed.as_mut()).is_pending());
     drop(rx);
     assert!(!tx.is_closed());
-    assert!(poll_with(closed.as_mut(), &waker).is_pending());
+    assert!(waker.poll(closed.as_mut()).is_pending());
     drop(clone);
-    assert_eq!(wakes.get(), 1);
+    assert_eq!(waker.wakes(), 1);
     assert!(tx.is_closed());
-    assert_eq!(poll_with(closed.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(waker.poll(closed.as_mut()), Poll::Ready(()));
 }
 
 #[test]

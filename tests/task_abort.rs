@@ -12,20 +12,7 @@ use corium::runtime::Handle;
 use corium::task::yield_now;
 use corium::time::{sleep, Instant};
 use futures_channel::oneshot;
-use util::{build, build_paused, for_each_flavor, run, DropCounter};
-
-/// Yields until `finished` says so; fails after many rounds rather than
-/// spinning forever. Call it from a spawned task: `yield_now` in a
-/// `block_on` future does not let tasks run (see wakeups.rs).
-async fn yield_until(finished: impl Fn() -> bool) {
-    for _ in 0..1_000 {
-        if finished() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not finished after 1000 yields");
-}
+use util::{build, build_paused, for_each_flavor, run, yield_until, DropCounter};
 
 #[test]
 fn abort_drops_a_task_blocked_on_a_long_timer_and_reports_cancelled() {
@@ -106,7 +93,7 @@ fn abort_after_completion_leaves_the_output() {
     for_each_flavor(|flavor| {
         let test = async {
             let task = corium::spawn(async { 7 });
-            yield_until(|| task.is_finished()).await;
+            yield_until(1_000, || task.is_finished()).await;
             task.abort();
             task.abort_handle().abort();
             assert_eq!(task.await.unwrap(), 7);
@@ -124,7 +111,7 @@ fn is_finished_turns_true_when_the_task_completes() {
             yield_now().await;
             assert!(!task.is_finished(), "still waiting for its message");
             tx.send(41).unwrap();
-            yield_until(|| task.is_finished()).await;
+            yield_until(1_000, || task.is_finished()).await;
             assert_eq!(task.await.unwrap(), 42);
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });
@@ -138,7 +125,7 @@ fn is_finished_turns_true_when_the_task_is_aborted() {
             let task = corium::spawn(pending::<()>());
             assert!(!task.is_finished());
             task.abort();
-            yield_until(|| task.is_finished()).await;
+            yield_until(1_000, || task.is_finished()).await;
             assert!(task.await.unwrap_err().is_cancelled());
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });

@@ -14,31 +14,13 @@ use corium::task::{yield_now, JoinSet};
 use corium::time::{sleep, Instant};
 use futures_channel::oneshot;
 use util::{
-    bounded, build, build_paused, count_polls, expect_panic, for_each_flavor, panic_message,
-    poll_once, run, DropCounter, Flavor,
+    bounded, build, build_paused, count_polls, expect_panic, for_each_flavor_within, panic_message,
+    poll_once, run, yield_until, DropCounter,
 };
 
 /// How long any one test may take before it counts as hung: a set that
 /// loses a wakeup never returns, and the watchdog turns that into a failure.
 const WATCHDOG: Duration = Duration::from_secs(10);
-
-/// [`for_each_flavor`] under the watchdog.
-fn on_every_flavor(test: impl FnMut(Flavor) + Send + 'static) {
-    bounded(WATCHDOG, move || for_each_flavor(test));
-}
-
-/// Yields until `finished` says so; fails after many rounds rather than
-/// spinning forever. Call it from a spawned task: `yield_now` in a
-/// `block_on` future does not let tasks run (see wakeups.rs).
-async fn yield_until(finished: impl Fn() -> bool) {
-    for _ in 0..1_000 {
-        if finished() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("not finished after 1000 yields");
-}
 
 /// Joins every task of `set`, failing on any error.
 async fn join_ok<T>(set: &mut JoinSet<T>) -> Vec<T> {
@@ -58,7 +40,7 @@ fn join_set_is_send_and_sync() {
 
 #[test]
 fn every_output_comes_back() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let mut outputs = run(build(flavor), async {
             let mut set = JoinSet::new();
             for i in 0..20u32 {
@@ -77,7 +59,7 @@ fn every_output_comes_back() {
 
 #[test]
 fn an_empty_set_joins_none() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::<u32>::default();
             assert!(set.is_empty());
@@ -92,7 +74,7 @@ fn an_empty_set_joins_none() {
 
 #[test]
 fn debug_shows_the_number_of_tasks() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::new();
             set.spawn(pending::<()>());
@@ -104,7 +86,7 @@ fn debug_shows_the_number_of_tasks() {
 
 #[test]
 fn tasks_come_back_in_completion_order() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let (order, elapsed) = run(build_paused(flavor), async {
             let start = Instant::now();
             let mut set = JoinSet::new();
@@ -124,7 +106,7 @@ fn tasks_come_back_in_completion_order() {
 
 #[test]
 fn join_next_with_id_names_the_task() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::new();
             let first = set.spawn(async { "first" });
@@ -147,7 +129,7 @@ fn join_next_with_id_names_the_task() {
 
 #[test]
 fn abort_all_gives_cancelled_errors_and_drops_the_futures() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probes = drops.clone();
         run(build(flavor), async move {
@@ -181,7 +163,7 @@ fn abort_all_gives_cancelled_errors_and_drops_the_futures() {
 
 #[test]
 fn an_abort_handle_aborts_one_task() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::new();
             let doomed = set.spawn(async {
@@ -210,7 +192,7 @@ fn an_abort_handle_aborts_one_task() {
 
 #[test]
 fn a_panicking_task_gives_is_panic_and_the_rest_still_join() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::new();
             set.spawn(async { panic!("boom in a set") });
@@ -237,7 +219,7 @@ fn a_panicking_task_gives_is_panic_and_the_rest_still_join() {
 
 #[test]
 fn dropping_the_set_aborts_its_tasks() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probes = drops.clone();
         let test = async move {
@@ -258,7 +240,7 @@ fn dropping_the_set_aborts_its_tasks() {
             drop(set);
             // The runtime drops each aborted future while it still runs:
             // this is the set's doing, not the runtime's shutdown.
-            yield_until(|| probes.count() == 4).await;
+            yield_until(1_000, || probes.count() == 4).await;
             assert!(aborts.iter().all(|abort| abort.is_finished()));
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });
@@ -268,7 +250,7 @@ fn dropping_the_set_aborts_its_tasks() {
 
 #[test]
 fn shutdown_aborts_and_waits_for_every_task() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probes = drops.clone();
         let test = async move {
@@ -293,7 +275,7 @@ fn shutdown_aborts_and_waits_for_every_task() {
 
 #[test]
 fn shutdown_waits_for_a_running_blocking_task() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let started = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
         let (started_in, finished_in) = (started.clone(), finished.clone());
@@ -318,7 +300,7 @@ fn shutdown_waits_for_a_running_blocking_task() {
 
 #[test]
 fn try_join_next_returns_only_finished_tasks() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let test = async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<u32>();
@@ -326,12 +308,12 @@ fn try_join_next_returns_only_finished_tasks() {
             let quick = set.spawn(async { 7u32 });
             // Nothing has run yet.
             assert!(set.try_join_next().is_none());
-            yield_until(|| quick.is_finished()).await;
+            yield_until(1_000, || quick.is_finished()).await;
             assert_eq!(set.try_join_next().unwrap().unwrap(), 7);
             assert!(set.try_join_next().is_none(), "the other task waits");
             assert_eq!(set.len(), 1);
             tx.send(8).unwrap();
-            yield_until(|| waiting.is_finished()).await;
+            yield_until(1_000, || waiting.is_finished()).await;
             let (id, output) = set.try_join_next_with_id().unwrap().unwrap();
             assert_eq!((id, output), (waiting.id(), 8));
             assert!(set.is_empty());
@@ -343,7 +325,7 @@ fn try_join_next_returns_only_finished_tasks() {
 
 #[test]
 fn join_all_returns_the_outputs_in_completion_order() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let outputs = run(build_paused(flavor), async {
             let mut set = JoinSet::new();
             for ms in [3u64, 1, 2] {
@@ -360,7 +342,7 @@ fn join_all_returns_the_outputs_in_completion_order() {
 
 #[test]
 fn join_all_re_raises_a_task_panic() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probe = drops.probe();
         let message = expect_panic(|| {
@@ -382,7 +364,7 @@ fn join_all_re_raises_a_task_panic() {
 
 #[test]
 fn detach_all_keeps_the_tasks_running() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probes = drops.clone();
         let delivered = run(build_paused(flavor), async move {
@@ -415,7 +397,7 @@ fn detach_all_keeps_the_tasks_running() {
 
 #[test]
 fn a_set_reused_after_detach_all_joins_its_new_tasks() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         run(build(flavor), async {
             let mut set = JoinSet::new();
             set.spawn(async { 1u32 });
@@ -433,7 +415,7 @@ fn a_set_reused_after_detach_all_joins_its_new_tasks() {
 
 #[test]
 fn spawn_blocking_joins_with_async_tasks() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let mut outputs = run(build(flavor), async {
             let mut set = JoinSet::new();
             let caller = std::thread::current().id();
@@ -452,7 +434,7 @@ fn spawn_blocking_joins_with_async_tasks() {
 
 #[test]
 fn spawn_on_and_spawn_blocking_on_use_the_given_runtime() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let runtime = build(flavor);
         let handle = runtime.handle().clone();
         // Outside any runtime: the handle says where the tasks go.
@@ -489,7 +471,7 @@ fn spawn_local_joins_a_non_send_task() {
 
 #[test]
 fn collect_and_extend_spawn_every_future() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let mut outputs = run(build(flavor), async {
             let mut set: JoinSet<u32> = (0..3).map(|i| async move { i }).collect();
             set.extend((3..5).map(|i| async move { i }));
@@ -504,7 +486,7 @@ fn collect_and_extend_spawn_every_future() {
 #[test]
 fn ten_thousand_tasks_all_join_exactly_once() {
     const TASKS: usize = 10_000;
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let outputs = run(build(flavor), async {
             let mut set = JoinSet::new();
             for i in 0..TASKS {
@@ -531,7 +513,7 @@ fn ten_thousand_tasks_all_join_exactly_once() {
 #[test]
 fn the_joining_task_is_polled_about_once_per_finished_task() {
     const TASKS: u64 = 50;
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let (joiner, polls) = count_polls(async {
             let mut set = JoinSet::new();
             for ms in 1..=TASKS {
@@ -555,7 +537,7 @@ fn the_joining_task_is_polled_about_once_per_finished_task() {
 
 #[test]
 fn a_dropped_join_next_loses_no_output() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let test = async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<u32>();
@@ -566,7 +548,7 @@ fn a_dropped_join_next_loses_no_output() {
                 // The task finishes, waking the set, while the future that
                 // registered for it is alive; then the future is dropped.
                 tx.send(42).unwrap();
-                yield_until(|| task.is_finished()).await;
+                yield_until(1_000, || task.is_finished()).await;
             }
             assert_eq!(set.len(), 1);
             assert_eq!(set.join_next().await.unwrap().unwrap(), 42);
@@ -578,7 +560,7 @@ fn a_dropped_join_next_loses_no_output() {
 
 #[test]
 fn a_join_next_dropped_before_the_task_finishes_loses_no_output() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let test = async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<u32>();
@@ -596,7 +578,7 @@ fn a_join_next_dropped_before_the_task_finishes_loses_no_output() {
 
 #[test]
 fn poll_join_next_reports_pending_then_ready() {
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let test = async {
             let mut set = JoinSet::new();
             let (tx, rx) = oneshot::channel::<u32>();
@@ -617,7 +599,7 @@ fn poll_join_next_reports_pending_then_ready() {
 fn a_set_spawned_in_a_task_joins_while_other_tasks_run() {
     // The set's waker is the joining task's: completions reach it whether
     // the set is awaited from a spawned task or from `block_on`.
-    on_every_flavor(|flavor| {
+    for_each_flavor_within(WATCHDOG, |flavor| {
         let counter = Arc::new(AtomicUsize::new(0));
         let seen = counter.clone();
         let total = run(build_paused(flavor), async move {

@@ -7,6 +7,9 @@
 //! runtime's reactor when they are created (`bind`, `connect`, `from_std`)
 //! and work unchanged on every Corium runtime flavor.
 //!
+//! [`async_fd::AsyncFd`] gives any other non-blocking fd (a pipe, a tty,
+//! an eventfd) the same readiness, as `tokio::io::unix::AsyncFd`.
+//!
 //! Names and signatures follow `tokio::net`. Reads and writes are inherent
 //! `async fn`s, and the stream types implement `futures-io`'s `AsyncRead`
 //! and `AsyncWrite`, so `futures-util`'s adapters work on them.
@@ -19,9 +22,15 @@
 )]
 
 mod addr;
+pub mod async_fd;
 mod socket_io;
+mod stream_api;
 pub mod tcp;
+mod udp;
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use corium_reactor::{Interest, Ready};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

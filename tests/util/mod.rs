@@ -1,6 +1,12 @@
 //! Shared helpers for the behaviour tests: runtimes of every flavor, drop
-//! and poll probes, and a watchdog that turns a hang into a failure.
+//! and poll probes, futures polled by hand with a counting waker, and a
+//! watchdog that turns a hang into a failure.
 #![allow(dead_code)] // each test binary uses its own subset
+
+mod manual;
+
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use manual::{Manual, TestWaker};
 
 use std::any::Any;
 use std::future::Future;
@@ -11,6 +17,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use corium::runtime::{Builder, Runtime};
+use corium::task::yield_now;
+
+pub mod net;
 
 /// How a test builds a runtime of one flavor.
 pub type Flavor = fn() -> Builder;
@@ -144,6 +153,78 @@ pub fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send 
         Ok(Ok(value)) => value,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(_) => panic!("did not finish within {limit:?} (hung?)"),
+    }
+}
+
+/// Runs the future `test` makes on a runtime of every flavor, failing if
+/// it does not finish within `limit` on each.
+pub fn on_every_flavor<F, Fut>(limit: Duration, test: F)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    for_each_flavor(|flavor| {
+        let test = test.clone();
+        bounded(limit, move || run(build(flavor), test()));
+    });
+}
+
+/// [`for_each_flavor`] under one watchdog: fails if all the flavors
+/// together take longer than `limit`.
+pub fn for_each_flavor_within(limit: Duration, test: impl FnMut(Flavor) + Send + 'static) {
+    bounded(limit, move || for_each_flavor(test));
+}
+
+/// Runs `test` as a task on a runtime of `flavor` (so `yield_now` lets the
+/// other tasks run), its clock paused if `paused`, failing if it does not
+/// finish within `limit`; a panic in it fails the test with its own
+/// message.
+pub fn on_runtime<F>(
+    limit: Duration,
+    flavor: Flavor,
+    paused: bool,
+    test: impl FnOnce() -> F + Send + 'static,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    bounded(limit, move || {
+        let runtime = if paused {
+            build_paused(flavor)
+        } else {
+            build(flavor)
+        };
+        run(runtime, async move {
+            if let Err(e) = corium::spawn(test()).await {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        })
+    });
+}
+
+/// Yields until `done` says so; fails after `rounds` yields rather than
+/// spinning forever. Call it from a spawned task: `yield_now` in a
+/// `block_on` future does not let tasks run (see wakeups.rs).
+pub async fn yield_until(rounds: usize, done: impl Fn() -> bool) {
+    for _ in 0..rounds {
+        if done() {
+            return;
+        }
+        yield_now().await;
+    }
+    panic!("not done after {rounds} yields");
+}
+
+/// A small deterministic generator, so a failing sequence repeats.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number, below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
     }
 }
 

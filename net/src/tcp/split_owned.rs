@@ -3,11 +3,11 @@
 use std::error::Error;
 use std::fmt;
 use std::io;
-use std::net::Shutdown;
+use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
-use super::split::{read_half, write_half};
 use super::TcpStream;
+use crate::stream_api::{read_half, write_half};
 
 /// The reading half of a [`TcpStream::into_split`].
 #[derive(Debug)]
@@ -87,7 +87,7 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-read_half!(OwnedReadHalf);
+read_half!(OwnedReadHalf, SocketAddr);
 write_half!(OwnedWriteHalf);
 
 impl fmt::Display for ReuniteError {

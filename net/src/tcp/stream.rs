@@ -17,6 +17,7 @@ use super::split::{split, ReadHalf, WriteHalf};
 use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::addr::{each_addr, ToSocketAddrs};
 use crate::socket_io::SocketIo;
+use crate::stream_api::{read_exact, write_all};
 
 /// A TCP connection: read, write, or split it into halves for a reader and
 /// a writer task.
@@ -271,28 +272,6 @@ impl TcpStream {
     pub(crate) fn socket_io(&self) -> &SocketIo<std::net::TcpStream> {
         &self.io
     }
-}
-
-/// Reads exactly `buf.len()` bytes from `io`.
-pub(crate) async fn read_exact<T: AsFd>(io: &SocketIo<T>, mut buf: &mut [u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        match poll_fn(|cx| io.poll_recv(cx, buf)).await? {
-            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-            n => buf = &mut buf[n..],
-        }
-    }
-    Ok(())
-}
-
-/// Writes all of `buf` to `io`.
-pub(crate) async fn write_all<T: AsFd>(io: &SocketIo<T>, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        match poll_fn(|cx| io.poll_send(cx, buf)).await? {
-            0 => return Err(io::ErrorKind::WriteZero.into()),
-            n => buf = &buf[n..],
-        }
-    }
-    Ok(())
 }
 
 impl AsyncRead for TcpStream {

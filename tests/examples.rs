@@ -1,0 +1,377 @@
+//! The examples run: each server is started on a port the OS picks, spoken
+//! to over TCP the way its doc comment describes, and killed; the demo runs
+//! for a second and must print its summary.
+//!
+//! The example binaries are built once by `cargo build --examples` into
+//! the target directory this test runs from, then run directly. Every wait
+//! is bounded, and every child is killed by a guard, also on failure.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a server may take to print `listening on ADDR`.
+const STARTUP: Duration = Duration::from_secs(20);
+
+/// How long any one read from a server may take.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `demo --seconds 1` may take from start to exit.
+const DEMO_LIMIT: Duration = Duration::from_secs(30);
+
+/// How long `cargo build --examples` may take.
+const BUILD_LIMIT: Duration = Duration::from_secs(600);
+
+#[test]
+fn echo_sends_back_what_it_gets() {
+    let server = Server::start("echo");
+    let mut client = server.connect();
+    for message in [&b"hello"[..], b"corium\n", &[7u8; 40_000]] {
+        client.write_all(message).unwrap();
+        let mut echoed = vec![0; message.len()];
+        client.read_exact(&mut echoed).unwrap();
+        assert!(echoed == message, "echo returned different bytes");
+    }
+}
+
+#[test]
+fn chat_relays_lines_with_the_sender_name() {
+    let server = Server::start("chat");
+    let mut alice = Lines::new(server.connect());
+    let alice_name = name_in_welcome(&alice.next());
+    // Once bob has read his welcome he is subscribed to the room.
+    let mut bob = Lines::new(server.connect());
+    let bob_welcome = bob.next();
+    assert!(bob_welcome.contains("; 1 other"), "{bob_welcome:?}");
+    let bob_name = name_in_welcome(&bob_welcome);
+    assert_eq!(alice.next(), format!("*** {bob_name} joined"));
+
+    alice.stream.write_all(b"hello\n").unwrap();
+    assert_eq!(bob.next(), format!("{alice_name}: hello"));
+
+    drop(alice);
+    assert_eq!(bob.next(), format!("*** {alice_name} left"));
+}
+
+/// The name in chat's `*** welcome, NAME; ...` line.
+fn name_in_welcome(welcome: &str) -> String {
+    welcome
+        .strip_prefix("*** welcome, ")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("unexpected welcome: {welcome:?}"))
+        .to_owned()
+}
+
+#[test]
+fn http_hello_answers_pipelined_requests_and_closes_on_request() {
+    let server = Server::start("http_hello");
+    let mut client = server.connect();
+    let get = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    client.write_all(format!("{get}{get}").as_bytes()).unwrap();
+    let mut responses = Responses::new(client);
+    for _ in 0..2 {
+        let (head, body) = responses.next().expect("a response");
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head:?}");
+        assert_eq!(body, "Hello, world!");
+    }
+
+    let close = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    responses.stream.write_all(close.as_bytes()).unwrap();
+    let (head, body) = responses.next().expect("a response");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head:?}");
+    assert_eq!(body, "Hello, world!");
+    assert!(
+        responses.next().is_none(),
+        "the server closed the connection"
+    );
+}
+
+#[test]
+fn http_hello_rejects_an_oversized_header() {
+    let server = Server::start("http_hello");
+    let mut client = server.connect();
+    let header = format!("GET / HTTP/1.1\r\nX-Filler: {}\r\n\r\n", "a".repeat(9000));
+    client.write_all(header.as_bytes()).unwrap();
+    let mut response = String::new();
+    client.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 431 "), "{response:?}");
+}
+
+#[test]
+fn logging_server_prints_records_with_the_client_address() {
+    let server = Server::start("logging_server");
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    for record in ["first record", "second record"] {
+        let len = u32::try_from(record.len()).unwrap();
+        client.write_all(&len.to_be_bytes()).unwrap();
+        client.write_all(record.as_bytes()).unwrap();
+    }
+    assert_eq!(server.next_line(), format!("{peer}: first record"));
+    assert_eq!(server.next_line(), format!("{peer}: second record"));
+}
+
+#[test]
+fn mini_redis_answers_ping_set_and_get() {
+    let server = Server::start("mini_redis");
+    let mut client = Lines::new(server.connect());
+    let requests = concat!(
+        "*1\r\n$4\r\nPING\r\n",
+        "*3\r\n$3\r\nSET\r\n$8\r\nexamples\r\n$2\r\nok\r\n",
+        "*2\r\n$3\r\nGET\r\n$8\r\nexamples\r\n",
+    );
+    client.stream.write_all(requests.as_bytes()).unwrap();
+    for expected in ["+PONG", "+OK", "$2", "ok"] {
+        assert_eq!(client.next(), expected);
+    }
+}
+
+#[test]
+fn demo_runs_and_prints_a_summary() {
+    let mut demo = Guard(
+        Command::new(example_binary("demo"))
+            .args(["--seconds", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the demo"),
+    );
+    let stdout = read_to_end_in_thread(demo.0.stdout.take().unwrap());
+    let stderr = read_to_end_in_thread(demo.0.stderr.take().unwrap());
+    let status = demo.wait_for_exit(DEMO_LIMIT);
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(
+        status.success(),
+        "demo failed: {status}\n{stdout}\n{stderr}"
+    );
+    let summary = stdout
+        .lines()
+        .find(|line| line.starts_with("summary: "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stdout}"));
+    let total: u64 = summary["summary: ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {summary:?}"));
+    assert!(total > 0, "{summary}");
+}
+
+/// A running example server, killed when dropped.
+struct Server {
+    child: Guard,
+    addr: SocketAddr,
+    stdout: Receiver<String>,
+}
+
+impl Server {
+    /// Starts example `name` on a port the OS picks and waits until it
+    /// says where it listens.
+    fn start(name: &str) -> Server {
+        let mut child = Guard(
+            Command::new(example_binary(name))
+                .args(["--addr", "127.0.0.1:0"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start example {name}: {e}")),
+        );
+        let stdout = lines_in_thread(child.0.stdout.take().unwrap());
+        forward_stderr(name, child.0.stderr.take().unwrap());
+        let first = stdout
+            .recv_timeout(STARTUP)
+            .unwrap_or_else(|e| panic!("{name} printed no `listening on` line: {e}"));
+        let addr = first
+            .strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("{name} said {first:?}, not `listening on ADDR`"));
+        Server {
+            child,
+            addr,
+            stdout,
+        }
+    }
+
+    /// A blocking client connection with bounded reads and writes.
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT).expect("connect");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+    }
+
+    /// The server's next line on stdout.
+    fn next_line(&self) -> String {
+        self.stdout.recv_timeout(IO_TIMEOUT).unwrap_or_else(|e| {
+            let pid = self.child.0.id();
+            panic!("no line from the server (pid {pid}): {e}")
+        })
+    }
+}
+
+/// Kills and reaps its child when dropped, so no test leaves one behind.
+struct Guard(Child);
+
+impl Guard {
+    /// Waits for the child to exit by itself, at most `limit`.
+    fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait for the child") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running after {limit:?}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // It may have exited already; either way it must be reaped.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A client reading a server's replies line by line.
+struct Lines {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Lines {
+    fn new(stream: TcpStream) -> Lines {
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        Lines { stream, reader }
+    }
+
+    /// The next line, without its newline.
+    fn next(&mut self) -> String {
+        let mut line = String::new();
+        let n = self.reader.read_line(&mut line).expect("read a line");
+        assert!(n > 0, "the server closed the connection");
+        line.trim_end().to_owned()
+    }
+}
+
+/// A client reading HTTP responses with a `Content-Length` body.
+struct Responses {
+    stream: TcpStream,
+    buffered: Vec<u8>,
+}
+
+impl Responses {
+    fn new(stream: TcpStream) -> Responses {
+        Responses {
+            stream,
+            buffered: Vec::new(),
+        }
+    }
+
+    /// The next response's head and body, or `None` at a clean close.
+    fn next(&mut self) -> Option<(String, String)> {
+        let head_len = loop {
+            if let Some(at) = self.buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            if !self.fill() {
+                assert!(self.buffered.is_empty(), "the server closed mid-response");
+                return None;
+            }
+        };
+        let head = String::from_utf8(self.buffered[..head_len].to_vec()).unwrap();
+        let body_len: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("Content-Length: "))
+            .and_then(|len| len.parse().ok())
+            .unwrap_or_else(|| panic!("no Content-Length in {head:?}"));
+        while self.buffered.len() < head_len + body_len {
+            assert!(self.fill(), "the server closed mid-body");
+        }
+        let body = self.buffered[head_len..head_len + body_len].to_vec();
+        self.buffered.drain(..head_len + body_len);
+        Some((head, String::from_utf8(body).unwrap()))
+    }
+
+    /// Reads more; false at end-of-stream.
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0; 4096];
+        let n = self.stream.read(&mut chunk).expect("read a response");
+        self.buffered.extend_from_slice(&chunk[..n]);
+        n > 0
+    }
+}
+
+/// The path of example `name`'s binary, building every example the first
+/// time it is asked for.
+fn example_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build_examples).join(name)
+}
+
+/// Runs `cargo build --examples` for this package into the target
+/// directory this test binary lives in (`<target>/<profile>/deps/`), and
+/// returns `<target>/<profile>/examples`.
+fn build_examples() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("a target directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let mut cargo = Guard(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples", "--profile", profile])
+            .arg("--manifest-path")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .args(["--package", env!("CARGO_PKG_NAME")])
+            .env("CARGO_TARGET_DIR", target_dir)
+            .spawn()
+            .expect("run cargo"),
+    );
+    let status = cargo.wait_for_exit(BUILD_LIMIT);
+    assert!(status.success(), "cargo build --examples failed: {status}");
+    profile_dir.join("examples")
+}
+
+/// Sends each line of `output` down a channel, from a thread of its own.
+fn lines_in_thread(output: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Copies a server's stderr into this test's (captured) output.
+fn forward_stderr(name: &str, stderr: impl Read + Send + 'static) {
+    let name = name.to_owned();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[{name}] {line}");
+        }
+    });
+}
+
+/// Reads all of `output` (as text) on a thread of its own.
+fn read_to_end_in_thread(mut output: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = output.read_to_string(&mut text);
+        text
+    })
+}
