@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# The echo benchmarks of shared BENCHMARKS.md, on loopback: every server
+# (Corium's `echo` example if it exists, the raw epoll loop -- the limit --,
+# the same loop on `polling::Poller::wait`, tokio current_thread, smol)
+# under the same raw-epoll load generator (`loadgen`), interleaved round by
+# round, with the server pinned to CPU 0 and the load generator to CPU 1.
+#
+# For each server and round:
+#   echo1   64-byte echo, 1 connection: RTT p50/p99, syscalls per round trip
+#   echo50  64-byte echo, 50 connections: req/s, server CPU and syscalls per request
+#   stream  64 KiB chunks written continuously and echoed back: MiB/s
+#   churn   10,000 sequential connect/send/recv/close cycles: conns/s
+# Server CPU time and syscalls come from `perf stat -e
+# task-clock,raw_syscalls:sys_enter -p <server>`, switched on and off by the
+# load generator through a `perf stat --control` fifo at the exact edges of
+# its measured window (no ptrace: the server runs at full speed).
+#
+# Prints a Markdown table (medians, min..max, ratios to the raw epoll loop
+# and to tokio) and writes it to benches/NET.md.
+#
+# Usage: benches/net/echo.sh            (from anywhere; builds first)
+# Environment (defaults in brackets):
+#   ROUNDS [3]            interleaved rounds (the rules ask for 5 or more)
+#   DURATION [5]          measured seconds of echo1 and echo50
+#   WARMUP [1]            unmeasured seconds before each echo1/echo50/stream
+#   CONNS [50]            connections of echo50
+#   SIZE [64]             bytes per echo request
+#   STREAM_DURATION [3]   measured seconds of stream
+#   STREAM_CONNS [1]      connections of stream
+#   CHURN [10000]         cycles of churn
+#   BENCHES ["echo1 echo50 stream churn"]
+#   SERVERS ["corium epoll polling tokio smol"]; also available, unpinned
+#                         (server and load generator share the cores):
+#                         tokio-mt, smol-mt (2 workers)
+#   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
+#   NO_BUILD [0]          1: do not run cargo build, use what is there
+#   OUT [benches/NET.md]  where the report goes
+# A run with ROUNDS=1 and the defaults takes about 1.5 minutes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The exact command, with the settings that differ from the defaults.
+COMMAND=""
+for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS CARGO_TARGET_DIR NO_BUILD OUT; do
+    if [[ -n "${!var+set}" ]]; then
+        value=${!var}
+        [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
+        COMMAND+="$var=$value "
+    fi
+done
+COMMAND+="benches/net/echo.sh"
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONNS=${CONNS:-50}
+SIZE=${SIZE:-64}
+STREAM_DURATION=${STREAM_DURATION:-3}
+STREAM_CONNS=${STREAM_CONNS:-1}
+CHURN=${CHURN:-10000}
+BENCHES=${BENCHES:-echo1 echo50 stream churn}
+SERVERS=${SERVERS:-corium epoll polling tokio smol}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+NO_BUILD=${NO_BUILD:-0}
+OUT=${OUT:-$ROOT/benches/NET.md}
+BIN=$TARGET_DIR/release
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- cleanup
+
+WORK=$(mktemp -d /tmp/corium-netbench.XXXXXX)
+STARTED_PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Forgets `pid` (it has been waited for).
+forget() {
+    local pid=$1 kept=() p
+    for p in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        [[ "$p" == "$pid" ]] || kept+=("$p")
+    done
+    STARTED_PIDS=("${kept[@]+"${kept[@]}"}")
+}
+
+# ---------------------------------------------------------------- servers
+
+label_of() {
+    case $1 in
+        corium) echo "Corium (examples/echo)" ;;
+        epoll) echo "raw epoll loop (the limit)" ;;
+        polling) echo "raw loop on polling::Poller::wait" ;;
+        tokio) echo "tokio current_thread" ;;
+        smol) echo "smol (async-executor + async-io)" ;;
+        tokio-mt) echo "tokio multi_thread, 2 workers (unpinned)" ;;
+        smol-mt) echo "smol, 2 executor threads (unpinned)" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# The server's command line (without pinning).
+command_of() {
+    case $1 in
+        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0" ;;
+        epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
+        polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
+        tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;
+        smol) echo "$BIN/echo-smol --addr 127.0.0.1:0" ;;
+        tokio-mt) echo "$BIN/echo-tokio --addr 127.0.0.1:0 --workers 2" ;;
+        smol-mt) echo "$BIN/echo-smol --addr 127.0.0.1:0 --workers 2" ;;
+        *) return 1 ;;
+    esac
+}
+
+# Multi-thread servers run unpinned, as BENCHMARKS.md says.
+pinned() { [[ $1 != *-mt ]]; }
+
+# ---------------------------------------------------------------- build
+
+NOTES=()
+if [[ "$NO_BUILD" != 1 ]]; then
+    say "== building (release): corium-benches binaries"
+    (cd "$ROOT" && cargo build --release --quiet -p corium-benches --bins)
+fi
+ACTIVE=()
+for server in $SERVERS; do
+    if ! command_of "$server" >/dev/null; then
+        say "unknown server '$server' (known: corium epoll polling tokio smol tokio-mt smol-mt)"
+        exit 2
+    fi
+    if [[ $server == corium ]]; then
+        if [[ ! -f "$ROOT/examples/echo.rs" && ! -f "$ROOT/examples/echo/main.rs" ]]; then
+            NOTES+=("Corium: skipped, examples/echo.rs does not exist yet.")
+            say "corium: examples/echo.rs does not exist yet; skipped"
+            continue
+        fi
+        if [[ "$NO_BUILD" != 1 ]]; then
+            say "== building (release): the facade's echo example"
+            if ! (cd "$ROOT" && cargo build --release --quiet --example echo); then
+                NOTES+=("Corium: skipped, \`cargo build --release --example echo\` failed.")
+                say "corium: the echo example does not build; skipped"
+                continue
+            fi
+        fi
+    fi
+    exe=$(command_of "$server")
+    exe=${exe%% *}
+    if [[ ! -x "$exe" ]]; then
+        NOTES+=("$(label_of "$server"): skipped, $exe is not built.")
+        say "$server: $exe is not built; skipped"
+        continue
+    fi
+    ACTIVE+=("$server")
+done
+if [[ ! -x "$BIN/loadgen" ]]; then
+    say "no load generator at $BIN/loadgen (build: cargo build --release -p corium-benches --bins)"
+    exit 1
+fi
+if [[ ${#ACTIVE[@]} -eq 0 ]]; then
+    say "no server to measure"
+    exit 1
+fi
+
+# ---------------------------------------------------------------- pinning and perf
+
+NPROC=$(nproc)
+SERVER_PIN=()
+LOAD_PIN=()
+if [[ $NPROC -ge 2 ]] && command -v taskset >/dev/null; then
+    SERVER_PIN=(taskset -c 0)
+    LOAD_PIN=(taskset -c 1)
+    PINNING="server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (multi-thread servers unpinned)"
+else
+    PINNING="unpinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
+    NOTES+=("Not pinned: $PINNING; server and load generator share the CPUs, so CPU per request is the figure to read.")
+fi
+
+PARANOID=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+PERF_EVENTS=""
+PERF_CONTROL=0
+if ! command -v perf >/dev/null; then
+    PERF_WHY="perf is not installed (linux-perf / linux-tools): no server CPU time or syscall counts"
+elif perf stat -x, -o /dev/null -e task-clock,raw_syscalls:sys_enter true 2>/dev/null; then
+    PERF_EVENTS=task-clock,raw_syscalls:sys_enter
+    PERF_WHY="perf stat -e task-clock,raw_syscalls:sys_enter"
+elif perf stat -x, -o /dev/null -e task-clock true 2>/dev/null; then
+    PERF_EVENTS=task-clock
+    PERF_WHY="perf stat -e task-clock only: the raw_syscalls:sys_enter tracepoint is unavailable (kernel.perf_event_paranoid=$PARANOID, uid $(id -u); it needs root or paranoid -1, and a mounted tracefs): no syscall counts"
+else
+    PERF_WHY="perf stat does not work here (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no server CPU time or syscall counts"
+fi
+if [[ -n $PERF_EVENTS ]]; then
+    # (`perf stat -h` exits non-zero: capture its text before matching.)
+    perf_help=$(perf stat -h 2>&1 || true)
+    if [[ $perf_help == *--control* ]]; then
+        PERF_CONTROL=1
+        PERF_WHY+=", counting exactly the load generator's measured window (perf --control fifo)"
+    else
+        PERF_WHY+=", counting the whole load run (this perf has no --control; warm-up is skipped so the count matches the requests)"
+    fi
+fi
+say "perf: $PERF_WHY"
+
+# ---------------------------------------------------------------- one measurement
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+SEQ=0
+
+# json_get KEY FILE: the number stored under KEY in loadgen's JSON line.
+json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
+
+# Starts server $1, waiting for its `listening on` line; sets SERVER_PID
+# and SERVER_ADDR. Returns 1 if it does not come up.
+start_server() {
+    local server=$1 out=$WORK/server.out err=$WORK/server.$1.err cmd i
+    read -r -a cmd <<<"$(command_of "$server")"
+    if pinned "$server"; then
+        cmd=("${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${cmd[@]}")
+    fi
+    : >"$out"
+    "${cmd[@]}" >"$out" 2>"$err" &
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    for ((i = 0; i < 100; i++)); do
+        SERVER_ADDR=$(sed -n 's/^listening on //p' "$out")
+        if [[ -n $SERVER_ADDR ]]; then
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    say "$server: did not print 'listening on' within 10 s: $(tail -n 3 "$err")"
+    stop_server
+    return 1
+}
+
+stop_server() {
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    forget "$SERVER_PID"
+}
+
+# run_load SERVER BENCH ROUND: one load run against the running server,
+# appending a line to $RESULTS:
+#   server bench round rate MiB/s lat_p50 lat_p99 cpu_us/unit syscalls/unit
+# where the unit is a round trip (echo), a MiB echoed (stream) or a
+# connection (churn).
+run_load() {
+    local server=$1 bench=$2 round=$3 args=() warmup=$WARMUP
+    SEQ=$((SEQ + 1))
+    case $bench in
+        echo1) args=(--conns 1 --size "$SIZE" --duration "$DURATION") ;;
+        echo50) args=(--conns "$CONNS" --size "$SIZE" --duration "$DURATION") ;;
+        stream) args=(--stream --conns "$STREAM_CONNS" --duration "$STREAM_DURATION") ;;
+        churn) args=(--accept-churn "$CHURN" --size "$SIZE"); warmup=0 ;;
+        *) say "unknown benchmark '$bench' (known: echo1 echo50 stream churn)"; exit 2 ;;
+    esac
+    local json=$WORK/load.$SEQ.json perf_out=$WORK/perf.$SEQ.out perf_pid="" ctl ack
+    local load=("${LOAD_PIN[@]+"${LOAD_PIN[@]}"}" "$BIN/loadgen" --addr "$SERVER_ADDR" --json "${args[@]}")
+    pinned "$server" || load=("$BIN/loadgen" --addr "$SERVER_ADDR" --json "${args[@]}")
+    if [[ -n $PERF_EVENTS && $PERF_CONTROL == 1 ]]; then
+        ctl=$WORK/ctl.$SEQ
+        ack=$WORK/ack.$SEQ
+        mkfifo "$ctl" "$ack"
+        # Keep both fifos open read-write here, so that neither side's open
+        # blocks and neither side sees an end of file.
+        exec 8<>"$ctl" 9<>"$ack"
+        perf stat -x, -o "$perf_out" -D -1 --control "fifo:$ctl,$ack" -e "$PERF_EVENTS" \
+            -p "$SERVER_PID" 2>"$perf_out.err" &
+        perf_pid=$!
+        STARTED_PIDS+=("$perf_pid")
+        load+=(--warmup "$warmup" --perf-ctl "$ctl" --perf-ack "$ack")
+    elif [[ -n $PERF_EVENTS ]]; then
+        perf stat -x, -o "$perf_out" -e "$PERF_EVENTS" -p "$SERVER_PID" 2>"$perf_out.err" &
+        perf_pid=$!
+        STARTED_PIDS+=("$perf_pid")
+        sleep 0.2
+        load+=(--warmup 0)
+    else
+        load+=(--warmup "$warmup")
+    fi
+    # In the background and `wait`ed for, so that a signal to this script
+    # runs its trap at once (bash defers traps while a foreground child runs).
+    local ok=1 load_pid
+    "${load[@]}" >"$json" 2>"$json.err" &
+    load_pid=$!
+    STARTED_PIDS+=("$load_pid")
+    if ! wait "$load_pid"; then
+        ok=0
+        say "$server $bench: loadgen failed: $(tail -n 2 "$json.err")"
+    fi
+    forget "$load_pid"
+    if [[ -n $perf_pid ]]; then
+        # SIGINT makes `perf stat` print its counts and exit; give it 5 s.
+        kill -INT "$perf_pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$perf_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -TERM "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+        forget "$perf_pid"
+    fi
+    if [[ $PERF_CONTROL == 1 && -n $PERF_EVENTS ]]; then
+        exec 8>&- 9>&-
+    fi
+    [[ $ok == 1 ]] || return 0
+
+    local ops rate mib p50 p99 bytes units cpu_ms syscalls cpu sys
+    ops=$(json_get ops "$json")
+    rate=$(json_get ops_per_s "$json")
+    mib=$(json_get mib_per_s "$json")
+    bytes=$(json_get bytes "$json")
+    p50=$(json_get lat_p50_us "$json")
+    p99=$(json_get lat_p99_us "$json")
+    [[ -n $p50 ]] || p50=NA
+    [[ -n $p99 ]] || p99=NA
+    if [[ $bench == stream ]]; then
+        units=$(awk -v b="$bytes" 'BEGIN { printf "%.6f", b / 1048576 }')
+    else
+        units=$ops
+    fi
+    cpu_ms=NA
+    syscalls=NA
+    if [[ -n $perf_pid && -f $perf_out ]]; then
+        cpu_ms=$(grep -oE '[0-9.]+,msec,task-clock' "$perf_out" | head -n 1 | cut -d, -f1)
+        syscalls=$(grep -oE '[0-9]+,[^,]*,raw_syscalls:sys_enter' "$perf_out" | head -n 1 | cut -d, -f1)
+        [[ -n $cpu_ms ]] || cpu_ms=NA
+        [[ -n $syscalls ]] || syscalls=NA
+    fi
+    cpu=$(awk -v c="$cpu_ms" -v u="$units" 'BEGIN { if (c == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", c * 1000 / u }')
+    sys=$(awk -v s="$syscalls" -v u="$units" 'BEGIN { if (s == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", s / u }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$server" "$bench" "$round" "$rate" "$mib" "$p50" "$p99" "$cpu" "$sys" >>"$RESULTS"
+    local unit
+    case $bench in stream) unit=MiB ;; churn) unit=conn ;; *) unit=req ;; esac
+    say "$(printf '  %-9s %-6s %12.0f /s  %8.2f MiB/s  p50 %8s us  CPU %8s us/%s  %8s syscalls/%s' \
+        "$server" "$bench" "$rate" "$mib" "$p50" "$cpu" "$unit" "$sys" "$unit")"
+}
+
+# ---------------------------------------------------------------- the run
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+START=$(date +%s)
+for ((round = 1; round <= ROUNDS; round++)); do
+    say "== round $round/$ROUNDS"
+    for server in "${ACTIVE[@]}"; do
+        if ! start_server "$server"; then
+            continue
+        fi
+        for bench in $BENCHES; do
+            run_load "$server" "$bench" "$round"
+        done
+        stop_server
+    done
+done
+ELAPSED=$(($(date +%s) - START))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+
+# ---------------------------------------------------------------- the report
+
+# summary SERVER BENCH COLUMN: "median min max" of a column over the rounds, or NA.
+summary() {
+    awk -F'\t' -v s="$1" -v b="$2" -v c="$3" '$1 == s && $2 == b && $c != "NA" { print $c }' "$RESULTS" |
+        sort -g |
+        awk '{ a[NR] = $1 } END {
+            if (NR == 0) { print "NA"; exit }
+            m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+            print m, a[1], a[NR]
+        }'
+}
+
+# cell SERVER BENCH COLUMN DECIMALS: "median (min..max)", or the median alone
+# when every round agrees; "n/a" without data.
+cell() {
+    summary "$1" "$2" "$3" | awk -v d="$4" '{
+        if ($1 == "NA") { print "n/a"; exit }
+        m = sprintf("%." d "f", $1); lo = sprintf("%." d "f", $2); hi = sprintf("%." d "f", $3)
+        if (lo == hi) print m; else print m " (" lo ".." hi ")"
+    }'
+}
+
+# ratio SERVER REF BENCH COLUMN: median(SERVER) / median(REF), or "n/a".
+ratio() {
+    local a b
+    a=$(summary "$1" "$3" "$4" | cut -d' ' -f1)
+    b=$(summary "$2" "$3" "$4" | cut -d' ' -f1)
+    awk -v a="$a" -v b="$b" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'
+}
+
+has() { [[ " ${ACTIVE[*]} " == *" $1 "* ]]; }
+
+table() {
+    local bench=$1 server
+    case $bench in
+        echo1)
+            echo "### echo, $SIZE B, 1 connection"
+            echo
+            echo "| server | RTT p50 us | RTT p99 us | round trips/s | server CPU us/round trip | syscalls/round trip | CPU vs raw epoll | CPU vs tokio |"
+            echo "|---|---|---|---|---|---|---|---|"
+            for server in "${ACTIVE[@]}"; do
+                echo "| $(label_of "$server") | $(cell "$server" echo1 6 1) | $(cell "$server" echo1 7 1) | $(cell "$server" echo1 4 0) | $(cell "$server" echo1 8 2) | $(cell "$server" echo1 9 2) | $(ratio "$server" epoll echo1 8) | $(ratio "$server" tokio echo1 8) |"
+            done
+            ;;
+        echo50)
+            echo "### echo, $SIZE B, $CONNS connections"
+            echo
+            echo "| server | req/s | server CPU us/req | syscalls/req | RTT p50 us | CPU vs raw epoll | CPU vs tokio | req/s vs tokio |"
+            echo "|---|---|---|---|---|---|---|---|"
+            for server in "${ACTIVE[@]}"; do
+                echo "| $(label_of "$server") | $(cell "$server" echo50 4 0) | $(cell "$server" echo50 8 2) | $(cell "$server" echo50 9 2) | $(cell "$server" echo50 6 0) | $(ratio "$server" epoll echo50 8) | $(ratio "$server" tokio echo50 8) | $(ratio "$server" tokio echo50 4) |"
+            done
+            ;;
+        stream)
+            echo "### echo-stream, 64 KiB writes, $STREAM_CONNS connection(s)"
+            echo
+            echo "| server | MiB/s | server CPU us/MiB | syscalls/MiB | CPU vs raw epoll | CPU vs tokio | MiB/s vs tokio |"
+            echo "|---|---|---|---|---|---|---|"
+            for server in "${ACTIVE[@]}"; do
+                echo "| $(label_of "$server") | $(cell "$server" stream 5 0) | $(cell "$server" stream 8 1) | $(cell "$server" stream 9 1) | $(ratio "$server" epoll stream 8) | $(ratio "$server" tokio stream 8) | $(ratio "$server" tokio stream 5) |"
+            done
+            ;;
+        churn)
+            echo "### accept-churn, $CHURN connect/send $SIZE B/recv/close cycles"
+            echo
+            echo "| server | conns/s | cycle p50 us | server CPU us/conn | syscalls/conn | CPU vs raw epoll | CPU vs tokio |"
+            echo "|---|---|---|---|---|---|---|"
+            for server in "${ACTIVE[@]}"; do
+                echo "| $(label_of "$server") | $(cell "$server" churn 4 0) | $(cell "$server" churn 6 1) | $(cell "$server" churn 8 2) | $(cell "$server" churn 9 2) | $(ratio "$server" epoll churn 8) | $(ratio "$server" tokio churn 8) |"
+            done
+            ;;
+    esac
+    echo
+}
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+REPORT=$WORK/report.md
+{
+    echo "# Corium network benchmarks"
+    echo
+    echo "Command: \`$COMMAND\`"
+    echo
+    echo "- date: $(date -u)"
+    echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+    echo "- $ROUNDS round(s), interleaved ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    echo "- $PINNING"
+    echo "- load: \`loadgen\` (benches/src/bin/loadgen.rs: one thread, raw epoll, non-blocking sockets); echo runs ${WARMUP} s warm-up then ${DURATION} s measured, stream ${STREAM_DURATION} s measured"
+    echo "- server CPU and syscalls: $PERF_WHY"
+    echo "- cells: median (min..max) over the rounds; ratios are of medians; \"vs tokio\" is against tokio current_thread"
+    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
+        echo "- $note"
+    done
+    echo
+    for bench in $BENCHES; do
+        table "$bench"
+    done
+    echo "Server CPU is the server process's task-clock over the measured window divided by"
+    echo "the requests (MiB, connections) the load generator completed in that window;"
+    echo "syscalls likewise from raw_syscalls:sys_enter. On loopback most of a request's"
+    echo "cost is the kernel's TCP work: the raw epoll loop (one read, one write and a share"
+    echo "of one epoll_wait per request) is the limit, and the ratios to it are what to"
+    echo "compare; absolute figures move with the host (see shared BENCHMARKS.md)."
+    has tokio || echo "(tokio was not measured in this run: the \"vs tokio\" columns are n/a.)"
+    has epoll || echo "(the raw epoll loop was not measured in this run: the \"vs raw epoll\" columns are n/a.)"
+} >"$REPORT"
+
+cat "$REPORT"
+cp "$REPORT" "$OUT"
+say "wrote $OUT"
