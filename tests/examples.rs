@@ -375,3 +375,80 @@ fn read_to_end_in_thread(mut output: impl Read + Send + 'static) -> thread::Join
         text
     })
 }
+
+/// With its fd table full, the echo server's accept loop reports the
+/// error and backs off instead of spinning on the queued connection, and
+/// serves again once descriptors free up.
+#[test]
+fn echo_backs_off_when_the_fd_table_is_full_and_recovers() {
+    use std::os::unix::process::CommandExt;
+
+    let mut command = Command::new(example_binary("echo"));
+    command
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: `setrlimit` is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = rustix::process::Rlimit {
+                current: Some(16),
+                maximum: None,
+            };
+            let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum;
+            rustix::process::setrlimit(
+                rustix::process::Resource::Nofile,
+                rustix::process::Rlimit {
+                    maximum: hard,
+                    ..limit
+                },
+            )
+            .map_err(std::io::Error::from)
+        });
+    }
+    let mut child = Guard(command.spawn().expect("start echo"));
+    let stdout = lines_in_thread(child.0.stdout.take().unwrap());
+    let stderr = lines_in_thread(child.0.stderr.take().unwrap());
+    let addr: SocketAddr = stdout
+        .recv_timeout(STARTUP)
+        .expect("a `listening on` line")
+        .strip_prefix("listening on ")
+        .and_then(|addr| addr.parse().ok())
+        .expect("an address");
+
+    // More clients than descriptors: the kernel queues them all, the
+    // server runs out of fds part way.
+    let clients: Vec<TcpStream> = (0..32)
+        .map(|_| TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connect"))
+        .collect();
+    let first = stderr
+        .recv_timeout(IO_TIMEOUT)
+        .expect("the server reports the failed accept");
+    assert!(
+        first.contains("accept failed"),
+        "unexpected stderr: {first}"
+    );
+    // A spinning loop would print thousands of lines a second; a backing
+    // off one prints about ten.
+    let window = Instant::now() + Duration::from_secs(1);
+    let mut reports = 1;
+    while let Some(left) = window.checked_duration_since(Instant::now()) {
+        if stderr.recv_timeout(left).is_ok() {
+            reports += 1;
+        }
+    }
+    assert!(
+        reports <= 50,
+        "{reports} accept errors in a second: a busy loop"
+    );
+
+    drop(clients);
+    let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connect");
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(b"back").unwrap();
+    let mut reply = [0; 4];
+    stream
+        .read_exact(&mut reply)
+        .expect("served again after fds free up");
+    assert_eq!(&reply, b"back");
+}

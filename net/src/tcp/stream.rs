@@ -258,6 +258,11 @@ impl TcpStream {
 
     /// Borrowed halves for a reader and a writer in the same task (e.g.
     /// both sides of a `join!`); no allocation.
+    ///
+    /// With `futures_util::io::AsyncReadExt` in scope, `stream.split()`
+    /// resolves to that trait's `split(self)` (lock-based halves without
+    /// `peek` or `shutdown`), because Rust tries by-value methods first;
+    /// write `TcpStream::split(&mut stream)` there.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split(self)
     }
