@@ -361,7 +361,14 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 START=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
     say "== round $round/$ROUNDS"
-    for server in "${ACTIVE[@]}"; do
+    # Rotate the order each round, so no server always runs first (right
+    # after the build, on a cold cache) or last.
+    n=${#ACTIVE[@]}
+    ORDER=()
+    for ((i = 0; i < n; i++)); do
+        ORDER+=("${ACTIVE[$(((i + round - 1) % n))]}")
+    done
+    for server in "${ORDER[@]}"; do
         if ! start_server "$server"; then
             continue
         fi
@@ -459,7 +466,7 @@ REPORT=$WORK/report.md
     echo
     echo "- date: $(date -u)"
     echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-    echo "- $ROUNDS round(s), interleaved ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
     echo "- $PINNING"
     echo "- load: \`loadgen\` (benches/src/bin/loadgen.rs: one thread, raw epoll, non-blocking sockets); echo runs ${WARMUP} s warm-up then ${DURATION} s measured, stream ${STREAM_DURATION} s measured"
     echo "- server CPU and syscalls: $PERF_WHY"
