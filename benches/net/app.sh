@@ -1,0 +1,554 @@
+#!/usr/bin/env bash
+# The application benchmarks of shared BENCHMARKS.md (`http` and `resp`), on
+# loopback, with the server pinned to CPU 0 and the load generator to CPU 1:
+#
+#   http  `wrk -t1 -c50 -d${DURATION}s` against Corium's examples/http_hello,
+#         the same server on tokio current_thread (http-tokio), the raw
+#         epoll loop answering the same fixed 200 (http-epoll, the limit),
+#         and nginx (only if already installed; `return 200`, one worker,
+#         no master process, no access log).
+#   resp  `redis-benchmark -c 50 -n $N -q`, unpipelined and with `-P 16`,
+#         tests ping_inline, ping_mbulk, set and get (what `-t ping,set,get`
+#         runs, one invocation per test so that each gets its own CPU
+#         count), against Corium's examples/mini_redis, the same server on
+#         tokio current_thread (redis-tokio) and `redis-server --save ''
+#         --appendonly no` (the reference, and the limit of the goal).
+#
+# For each server, test and round: requests/s (as the load generator
+# reports it), and the server's CPU time and syscalls per request from
+# `perf stat -e task-clock,raw_syscalls:sys_enter -p <server>` running for
+# the whole load command (including its connection setup, so a little more
+# than the requests themselves; the same for every server). Rounds are
+# interleaved (every server once per round, a fresh process each time).
+# Prints a Markdown table (medians, min..max, ratios) and writes it to
+# benches/APP.md.
+#
+# Usage: benches/net/app.sh            (from anywhere; builds first)
+# Environment (defaults in brackets):
+#   ROUNDS [3]          interleaved rounds (the rules ask for 5 or more)
+#   DURATION [10]       seconds of each wrk run
+#   N [200000]          requests of each redis-benchmark run (per test)
+#   PIPELINES ["1 16"]  redis-benchmark -P values
+#   TESTS ["ping_inline ping_mbulk set get"]
+#   HTTP_SERVERS ["corium tokio epoll nginx"]
+#   RESP_SERVERS ["corium tokio redis"]
+#   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
+#   NO_BUILD [0]        1: do not run cargo build, use what is there
+#   NO_INSTALL [0]      1: never try `apt-get install` for missing tools
+#   OUT [benches/APP.md] where the report goes
+# ROUNDS=1 DURATION=5 N=100000 takes about 2 minutes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+COMMAND=""
+for var in ROUNDS DURATION N PIPELINES TESTS HTTP_SERVERS RESP_SERVERS CARGO_TARGET_DIR NO_BUILD NO_INSTALL OUT; do
+    if [[ -n "${!var+set}" ]]; then
+        value=${!var}
+        [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
+        COMMAND+="$var=$value "
+    fi
+done
+COMMAND+="benches/net/app.sh"
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+N=${N:-200000}
+CONNS=50
+PIPELINES=${PIPELINES:-1 16}
+TESTS=${TESTS:-ping_inline ping_mbulk set get}
+HTTP_SERVERS=${HTTP_SERVERS:-corium tokio epoll nginx}
+RESP_SERVERS=${RESP_SERVERS:-corium tokio redis}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+NO_BUILD=${NO_BUILD:-0}
+NO_INSTALL=${NO_INSTALL:-0}
+OUT=${OUT:-$ROOT/benches/APP.md}
+BIN=$TARGET_DIR/release
+# Cargo builds into the same directory the binaries are run from.
+export CARGO_TARGET_DIR=$TARGET_DIR
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- cleanup
+
+WORK=$(mktemp -d /tmp/corium-appbench.XXXXXX)
+STARTED_PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+forget() {
+    local pid=$1 kept=() p
+    for p in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
+        [[ "$p" == "$pid" ]] || kept+=("$p")
+    done
+    STARTED_PIDS=("${kept[@]+"${kept[@]}"}")
+}
+
+NOTES=()
+
+# ---------------------------------------------------------------- tools
+
+# Installs the missing tools with apt-get when that is possible (root or
+# password-less sudo); otherwise the rows that need them are skipped.
+MISSING=()
+command -v wrk >/dev/null || MISSING+=(wrk)
+command -v redis-benchmark >/dev/null || MISSING+=(redis-tools)
+command -v redis-server >/dev/null || MISSING+=(redis-server)
+if [[ ${#MISSING[@]} -gt 0 && $NO_INSTALL != 1 ]]; then
+    SUDO=()
+    [[ $(id -u) == 0 ]] || SUDO=(sudo -n)
+    if command -v apt-get >/dev/null && { [[ ${#SUDO[@]} -eq 0 ]] || sudo -n true 2>/dev/null; }; then
+        say "== installing ${MISSING[*]} (apt-get)"
+        if ! "${SUDO[@]+"${SUDO[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk redis-server redis-tools >"$WORK/apt.log" 2>&1; then
+            say "apt-get install failed: $(tail -n 2 "$WORK/apt.log")"
+        fi
+    else
+        say "missing ${MISSING[*]} and cannot run apt-get here (not root, no password-less sudo, or no apt)"
+    fi
+fi
+HAVE_WRK=0
+HAVE_RB=0
+HAVE_REDIS=0
+command -v wrk >/dev/null && HAVE_WRK=1
+command -v redis-benchmark >/dev/null && HAVE_RB=1
+command -v redis-server >/dev/null && HAVE_REDIS=1
+[[ $HAVE_WRK == 1 ]] || NOTES+=("http: skipped, \`wrk\` is not installed (apt-get install wrk).")
+[[ $HAVE_RB == 1 ]] || NOTES+=("resp: skipped, \`redis-benchmark\` is not installed (apt-get install redis-tools).")
+
+# ---------------------------------------------------------------- servers
+
+label_of() {
+    case $1 in
+        http-corium) echo "Corium (examples/http_hello)" ;;
+        http-tokio) echo "tokio current_thread (http-tokio)" ;;
+        http-epoll) echo "raw epoll loop (http-epoll, the limit)" ;;
+        http-nginx) echo "nginx, 1 worker" ;;
+        resp-corium) echo "Corium (examples/mini_redis)" ;;
+        resp-tokio) echo "tokio current_thread (redis-tokio)" ;;
+        resp-redis) echo "redis-server $(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# A free loopback port, for the servers that cannot be given port 0.
+free_port() {
+    if command -v python3 >/dev/null; then
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    else
+        echo $((20000 + RANDOM % 20000))
+    fi
+}
+
+# Writes nginx's configuration for PORT to $WORK/nginx.conf.
+nginx_conf() {
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx;
+    proxy_temp_path $WORK/nginx;
+    fastcgi_temp_path $WORK/nginx;
+    uwsgi_temp_path $WORK/nginx;
+    scgi_temp_path $WORK/nginx;
+    keepalive_requests 1000000000;
+    server {
+        listen 127.0.0.1:$1;
+        default_type text/plain;
+        location / { return 200 "Hello, world!"; }
+    }
+}
+CONF
+}
+
+# The server's command line; sets FIXED_PORT when the server cannot take
+# port 0 (and so prints no `listening on` line).
+FIXED_PORT=""
+command_of() {
+    FIXED_PORT=""
+    case $1 in
+        http-corium) CMD=("$BIN/examples/http_hello" --addr 127.0.0.1:0) ;;
+        http-tokio) CMD=("$BIN/http-tokio" --addr 127.0.0.1:0) ;;
+        http-epoll) CMD=("$BIN/http-epoll" --addr 127.0.0.1:0) ;;
+        resp-corium) CMD=("$BIN/examples/mini_redis" --addr 127.0.0.1:0) ;;
+        resp-tokio) CMD=("$BIN/redis-tokio" --addr 127.0.0.1:0) ;;
+        http-nginx)
+            FIXED_PORT=$(free_port)
+            nginx_conf "$FIXED_PORT"
+            CMD=(nginx -p "$WORK/nginx" -c "$WORK/nginx.conf")
+            ;;
+        resp-redis)
+            FIXED_PORT=$(free_port)
+            CMD=(redis-server --port "$FIXED_PORT" --bind 127.0.0.1 --save '' --appendonly no
+                --daemonize no --dir "$WORK" --logfile "$WORK/redis.log")
+            ;;
+        *) return 1 ;;
+    esac
+}
+
+# ---------------------------------------------------------------- build
+
+if [[ "$NO_BUILD" != 1 ]]; then
+    say "== building (release) into $TARGET_DIR: corium-benches binaries, examples http_hello and mini_redis"
+    (cd "$ROOT" && cargo build --release --quiet -p corium-benches --bin http-tokio --bin http-epoll --bin redis-tokio)
+    if ! (cd "$ROOT" && cargo build --release --quiet --example http_hello --example mini_redis); then
+        NOTES+=("Corium: \`cargo build --release --example http_hello --example mini_redis\` failed; its rows are skipped.")
+    fi
+fi
+
+# ACTIVE: the servers to run, "http-..." and "resp-...".
+ACTIVE=()
+add_server() {
+    local id=$1
+    if ! command_of "$id"; then
+        say "unknown server '$id'"
+        exit 2
+    fi
+    if [[ $id == http-nginx ]] && ! command -v nginx >/dev/null; then
+        NOTES+=("nginx: skipped, not installed (optional; this script does not install it).")
+        return
+    fi
+    if [[ $id == resp-redis && $HAVE_REDIS != 1 ]]; then
+        NOTES+=("redis-server: skipped, not installed (apt-get install redis-server).")
+        return
+    fi
+    if [[ ${CMD[0]} == /* && ! -x ${CMD[0]} ]]; then
+        NOTES+=("$(label_of "$id"): skipped, ${CMD[0]} is not built.")
+        say "$id: ${CMD[0]} is not built; skipped"
+        return
+    fi
+    ACTIVE+=("$id")
+}
+if [[ $HAVE_WRK == 1 ]]; then
+    for s in $HTTP_SERVERS; do add_server "http-$s"; done
+fi
+if [[ $HAVE_RB == 1 ]]; then
+    for s in $RESP_SERVERS; do add_server "resp-$s"; done
+fi
+if [[ ${#ACTIVE[@]} -eq 0 ]]; then
+    say "nothing to measure"
+    exit 1
+fi
+
+# ---------------------------------------------------------------- pinning and perf
+
+NPROC=$(nproc)
+SERVER_PIN=()
+LOAD_PIN=()
+if [[ $NPROC -ge 2 ]] && command -v taskset >/dev/null; then
+    SERVER_PIN=(taskset -c 0)
+    LOAD_PIN=(taskset -c 1)
+    PINNING="server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`)"
+else
+    PINNING="unpinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
+    NOTES+=("Not pinned: $PINNING; server and load generator share the CPUs, so CPU per request is the figure to read.")
+fi
+
+PARANOID=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+PERF_EVENTS=""
+if ! command -v perf >/dev/null; then
+    PERF_WHY="perf is not installed (linux-perf / linux-tools): no server CPU time or syscall counts"
+elif perf stat -x, -o /dev/null -e task-clock,raw_syscalls:sys_enter true 2>/dev/null; then
+    PERF_EVENTS=task-clock,raw_syscalls:sys_enter
+    PERF_WHY="\`perf stat -x, -e task-clock,raw_syscalls:sys_enter -p <server pid>\` over the whole load command"
+elif perf stat -x, -o /dev/null -e task-clock true 2>/dev/null; then
+    PERF_EVENTS=task-clock
+    PERF_WHY="\`perf stat -e task-clock -p <server pid>\` only: the raw_syscalls:sys_enter tracepoint is unavailable (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no syscall counts"
+else
+    PERF_WHY="perf stat does not work here (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no server CPU time or syscall counts"
+fi
+say "perf: $PERF_WHY"
+
+# ---------------------------------------------------------------- one measurement
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+SEQ=0
+
+# Starts server $1; sets SERVER_PID and SERVER_PORT. Returns 1 if it does
+# not come up within 10 s.
+start_server() {
+    local id=$1 out=$WORK/server.out err=$WORK/server.$1.err i addr
+    command_of "$id"
+    : >"$out"
+    "${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${CMD[@]}" >"$out" 2>"$err" &
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    for ((i = 0; i < 100; i++)); do
+        if [[ -n $FIXED_PORT ]]; then
+            if (exec 3<>"/dev/tcp/127.0.0.1/$FIXED_PORT") 2>/dev/null; then
+                SERVER_PORT=$FIXED_PORT
+                return 0
+            fi
+        else
+            addr=$(sed -n 's/^listening on //p' "$out")
+            if [[ -n $addr ]]; then
+                SERVER_PORT=${addr##*:}
+                return 0
+            fi
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    say "$id: did not come up within 10 s: $(tail -n 3 "$err")"
+    stop_server
+    return 1
+}
+
+stop_server() {
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    forget "$SERVER_PID"
+}
+
+# measure OUT LOAD...: runs the load command (pinned) with `perf stat` on
+# the server for its whole length; sets CPU_MS and SYSCALLS (or NA).
+# Returns 1 if the load command failed.
+measure() {
+    local out=$1 perf_out perf_pid="" ok=0 load_pid i
+    shift
+    SEQ=$((SEQ + 1))
+    perf_out=$WORK/perf.$SEQ.out
+    CPU_MS=NA
+    SYSCALLS=NA
+    if [[ -n $PERF_EVENTS ]]; then
+        perf stat -x, -o "$perf_out" -e "$PERF_EVENTS" -p "$SERVER_PID" 2>"$perf_out.err" &
+        perf_pid=$!
+        STARTED_PIDS+=("$perf_pid")
+        sleep 0.3
+    fi
+    # In the background and `wait`ed for, so that a signal to this script
+    # runs its trap at once.
+    "${LOAD_PIN[@]+"${LOAD_PIN[@]}"}" "$@" >"$out" 2>"$out.err" &
+    load_pid=$!
+    STARTED_PIDS+=("$load_pid")
+    wait "$load_pid" || ok=1
+    forget "$load_pid"
+    if [[ -n $perf_pid ]]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$perf_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -TERM "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+        forget "$perf_pid"
+        if [[ -f $perf_out ]]; then
+            CPU_MS=$(grep -oE '[0-9.]+,msec,task-clock' "$perf_out" | head -n 1 | cut -d, -f1 || true)
+            SYSCALLS=$(grep -oE '[0-9]+,[^,]*,raw_syscalls:sys_enter' "$perf_out" | head -n 1 | cut -d, -f1 || true)
+            [[ -n $CPU_MS ]] || CPU_MS=NA
+            [[ -n $SYSCALLS ]] || SYSCALLS=NA
+        fi
+    fi
+    return $ok
+}
+
+# record ID BENCH ROUND RATE REQUESTS: appends a line to $RESULTS:
+#   id bench round req/s cpu_us/req syscalls/req
+record() {
+    local cpu sys
+    cpu=$(awk -v c="$CPU_MS" -v u="$5" 'BEGIN { if (c == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", c * 1000 / u }')
+    sys=$(awk -v s="$SYSCALLS" -v u="$5" 'BEGIN { if (s == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", s / u }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$cpu" "$sys" >>"$RESULTS"
+    say "$(printf '  %-12s %-16s %10.0f req/s  CPU %8s us/req  %8s syscalls/req' "$1" "$2" "$4" "$cpu" "$sys")"
+}
+
+run_http() {
+    local id=$1 round=$2 out=$WORK/wrk.out requests rate errors
+    if ! measure "$out" wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$SERVER_PORT/"; then
+        say "$id: wrk failed: $(tail -n 2 "$out.err")"
+        return 0
+    fi
+    requests=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$out")
+    rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$out")
+    errors=$(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | tr '\n' ';' || true)
+    if [[ -z $requests || -z $rate ]]; then
+        say "$id: cannot read wrk's output: $(head -n 5 "$out")"
+        return 0
+    fi
+    if [[ -n $errors ]]; then
+        NOTES+=("$(label_of "$id"), round $round: wrk reported: $errors")
+    fi
+    record "$id" wrk "$round" "$rate" "$requests"
+}
+
+run_resp() {
+    local id=$1 round=$2 out=$WORK/rb.out test pipeline rate name
+    for pipeline in $PIPELINES; do
+        for test in $TESTS; do
+            if ! measure "$out" redis-benchmark -h 127.0.0.1 -p "$SERVER_PORT" -t "$test" \
+                -c "$CONNS" -n "$N" -P "$pipeline" -q; then
+                say "$id $test -P $pipeline: redis-benchmark failed: $(tail -n 2 "$out.err")"
+                continue
+            fi
+            # -q prints progress lines ending in \r, then "TEST: R requests per second, ...".
+            rate=$(tr '\r' '\n' <"$out" | sed -n 's/^ *[A-Z_]*: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)
+            if [[ -z $rate ]]; then
+                say "$id $test: cannot read redis-benchmark's output: $(tr '\r' '\n' <"$out" | tail -n 3)"
+                continue
+            fi
+            name="$test-P$pipeline"
+            record "$id" "$name" "$round" "$rate" "$N"
+        done
+    done
+}
+
+# ---------------------------------------------------------------- the run
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+START=$(date +%s)
+for ((round = 1; round <= ROUNDS; round++)); do
+    say "== round $round/$ROUNDS"
+    for id in "${ACTIVE[@]}"; do
+        start_server "$id" || continue
+        case $id in
+            http-*) run_http "$id" "$round" ;;
+            resp-*) run_resp "$id" "$round" ;;
+        esac
+        stop_server
+    done
+done
+ELAPSED=$(($(date +%s) - START))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+
+# ---------------------------------------------------------------- the report
+
+# summary ID BENCH COLUMN: "median min max" over the rounds, or NA.
+summary() {
+    awk -F'\t' -v s="$1" -v b="$2" -v c="$3" '$1 == s && $2 == b && $c != "NA" { print $c }' "$RESULTS" |
+        sort -g |
+        awk '{ a[NR] = $1 } END {
+            if (NR == 0) { print "NA"; exit }
+            m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+            print m, a[1], a[NR]
+        }'
+}
+
+# cell ID BENCH COLUMN DECIMALS: "median (min..max)", or the median alone.
+cell() {
+    summary "$1" "$2" "$3" | awk -v d="$4" '{
+        if ($1 == "NA") { print "n/a"; exit }
+        m = sprintf("%." d "f", $1); lo = sprintf("%." d "f", $2); hi = sprintf("%." d "f", $3)
+        if (lo == hi) print m; else print m " (" lo ".." hi ")"
+    }'
+}
+
+# ratio ID REF BENCH COLUMN: median(ID) / median(REF), or "n/a".
+ratio() {
+    local a b
+    a=$(summary "$1" "$3" "$4" | cut -d' ' -f1)
+    b=$(summary "$2" "$3" "$4" | cut -d' ' -f1)
+    awk -v a="$a" -v b="$b" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'
+}
+
+has() { [[ " ${ACTIVE[*]} " == *" $1 "* ]]; }
+
+# verdict VALUE OP LIMIT: "met" / "missed" / "n/a" for a ratio "1.03x".
+verdict() {
+    awk -v v="${1%x}" -v op="$2" -v l="$3" 'BEGIN {
+        if (v == "n/a") { print "n/a"; exit }
+        ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 < l + 0)
+        print ok ? "met" : "missed"
+    }'
+}
+
+http_table() {
+    local id
+    echo "### http: \`wrk -t1 -c$CONNS -d${DURATION}s http://127.0.0.1:PORT/\`"
+    echo
+    echo "| server | req/s | server CPU us/req | syscalls/req | CPU vs tokio | CPU vs raw epoll |"
+    echo "|---|---|---|---|---|---|"
+    for id in "${ACTIVE[@]}"; do
+        [[ $id == http-* ]] || continue
+        echo "| $(label_of "$id") | $(cell "$id" wrk 4 0) | $(cell "$id" wrk 5 2) | $(cell "$id" wrk 6 2) | $(ratio "$id" http-tokio wrk 5) | $(ratio "$id" http-epoll wrk 5) |"
+    done
+    echo
+}
+
+resp_table() {
+    local pipeline=$1 id test
+    echo "### resp: \`redis-benchmark -p PORT -t TEST -c $CONNS -n $N -P $pipeline -q\`"
+    echo
+    echo "| test | server | req/s | server CPU us/req | syscalls/req | CPU vs tokio | CPU vs redis-server |"
+    echo "|---|---|---|---|---|---|---|"
+    for test in $TESTS; do
+        for id in "${ACTIVE[@]}"; do
+            [[ $id == resp-* ]] || continue
+            echo "| $test | $(label_of "$id") | $(cell "$id" "$test-P$pipeline" 4 0) | $(cell "$id" "$test-P$pipeline" 5 2) | $(cell "$id" "$test-P$pipeline" 6 2) | $(ratio "$id" resp-tokio "$test-P$pipeline" 5) | $(ratio "$id" resp-redis "$test-P$pipeline" 5) |"
+        done
+    done
+    echo
+}
+
+goals() {
+    local r test pipeline t
+    echo "### Goals (server CPU per request, medians)"
+    echo
+    echo "| goal | measured | verdict |"
+    echo "|---|---|---|"
+    if has http-corium; then
+        r=$(ratio http-corium http-epoll wrk 5)
+        echo "| http_hello within 5% of the raw epoll loop (<= 1.05x) | $r | $(verdict "$r" '<=' 1.05) |"
+    fi
+    if has resp-corium; then
+        for pipeline in $PIPELINES; do
+            for test in $TESTS; do
+                t=$(ratio resp-corium resp-tokio "$test-P$pipeline" 5)
+                r=$(ratio resp-corium resp-redis "$test-P$pipeline" 5)
+                echo "| mini_redis $test -P $pipeline: at most tokio (<= 1.00x) | $t | $(verdict "$t" '<=' 1.00) |"
+                echo "| mini_redis $test -P $pipeline: below redis-server (< 1.00x) | $r | $(verdict "$r" '<' 1.00) |"
+            done
+        done
+    fi
+    echo
+}
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+REPORT=$WORK/report.md
+{
+    echo "# Corium application benchmarks"
+    echo
+    echo "Command: \`$COMMAND\`"
+    echo
+    echo "- date: $(date -u)"
+    echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+    echo "- $ROUNDS round(s), interleaved ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    echo "- $PINNING"
+    echo "- load: $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2 || true); redis-benchmark $(redis-benchmark --version 2>/dev/null | cut -d' ' -f2 || true), one invocation per test (\`-t ping,set,get\` runs ping_inline, ping_mbulk, set, get)"
+    echo "- server CPU and syscalls: $PERF_WHY, divided by the requests the load generator completed (wrk's total; redis-benchmark's -n)"
+    echo "- cells: median (min..max) over the rounds; ratios are of medians"
+    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
+        echo "- $note"
+    done
+    echo
+    has http-corium || has http-tokio || has http-epoll || has http-nginx && http_table
+    for pipeline in $PIPELINES; do
+        has resp-corium || has resp-tokio || has resp-redis && resp_table "$pipeline"
+    done
+    goals
+    echo "The perf window spans the whole load command (connection setup included, about"
+    echo "0.3 s of idle before it), so per-request figures are slightly above the steady"
+    echo "state, equally for every server. Absolute figures move with the host: compare"
+    echo "the ratios (see shared BENCHMARKS.md)."
+} >"$REPORT"
+
+cat "$REPORT"
+cp "$REPORT" "$OUT"
+say "wrote $OUT"
