@@ -416,7 +416,14 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 START=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
     say "== round $round/$ROUNDS"
-    for id in "${ACTIVE[@]}"; do
+    # Rotate the order each round, so no server always runs first (right
+    # after the build, on a cold cache) or last.
+    n=${#ACTIVE[@]}
+    ORDER=()
+    for ((i = 0; i < n; i++)); do
+        ORDER+=("${ACTIVE[$(((i + round - 1) % n))]}")
+    done
+    for id in "${ORDER[@]}"; do
         start_server "$id" || continue
         case $id in
             http-*) run_http "$id" "$round" ;;
@@ -529,7 +536,7 @@ REPORT=$WORK/report.md
     echo
     echo "- date: $(date -u)"
     echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-    echo "- $ROUNDS round(s), interleaved ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
     echo "- $PINNING"
     echo "- load: $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2 || true); redis-benchmark $(redis-benchmark --version 2>/dev/null | cut -d' ' -f2 || true), one invocation per test (\`-t ping,set,get\` runs ping_inline, ping_mbulk, set, get)"
     echo "- server CPU and syscalls: $PERF_WHY, divided by the requests the load generator completed (wrk's total; redis-benchmark's -n)"
