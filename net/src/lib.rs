@@ -23,6 +23,7 @@
 
 mod addr;
 pub mod async_fd;
+mod datagram_api;
 mod socket_io;
 mod stream_api;
 pub mod tcp;

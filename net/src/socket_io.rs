@@ -6,6 +6,9 @@
 //! the default signal handler. Reads go through `recv`. A short read or
 //! write clears readiness (the reactor's protocol), so the next call waits
 //! for an event instead of costing an `EAGAIN` syscall.
+//!
+//! The [`fd_and_debug!`] macro gives each socket type built on a
+//! `SocketIo` its `AsFd`, `AsRawFd` and `Debug` impls.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -144,3 +147,33 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for SocketIo<T> {
         self.get_ref().fmt(f)
     }
 }
+
+/// `AsFd`, `AsRawFd` and `Debug` for a socket type with an `io: SocketIo<_>`
+/// field. `Debug` shows each `name = getter` given (an address getter,
+/// `None` on error) and then the fd.
+macro_rules! fd_and_debug {
+    ($socket:ident, $($name:ident = $getter:ident),+) => {
+        impl std::os::fd::AsFd for $socket {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $socket {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::fmt::Debug for $socket {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($socket))
+                    $(.field(stringify!($name), &self.$getter().ok()))+
+                    .field("fd", &std::os::fd::AsRawFd::as_raw_fd(self))
+                    .finish()
+            }
+        }
+    };
+}
+
+pub(crate) use fd_and_debug;

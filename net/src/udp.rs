@@ -1,18 +1,18 @@
 //! `UdpSocket`: a UDP socket.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
-use corium_reactor::{Interest, Ready};
+use corium_reactor::Interest;
 use rustix::net::SendFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::addr::{each_addr, no_addresses, resolve, ToSocketAddrs};
-use crate::socket_io::{send, SocketIo};
+use crate::datagram_api::datagram_io;
+use crate::socket_io::{fd_and_debug, SocketIo};
 
 /// A UDP socket: send and receive datagrams, to and from any address or,
 /// after [`connect`](UdpSocket::connect), one peer.
@@ -102,45 +102,6 @@ impl UdpSocket {
         each_addr(addr, |addr| async move { socket.connect(addr) }).await
     }
 
-    /// Sends `buf` as one datagram to the connected peer.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was sent.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
-    }
-
-    /// Polls to send `buf` to the connected peer.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::Writable, |s| send(s, buf))
-    }
-
-    /// Sends to the connected peer now if there is room, else `WouldBlock`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Writable, |s| send(s, buf))
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was received.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
-    }
-
-    /// Polls to receive one datagram.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Not `poll_recv` of the stream types: a datagram shorter than the
-        // buffer says nothing about the queue, so readiness is kept.
-        self.io
-            .poll_io(cx, Interest::Readable, |s| s.recv(&mut *buf))
-    }
-
-    /// Receives a datagram now if one is queued, else `WouldBlock`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Readable, |s| s.recv(buf))
-    }
-
     /// Sends `buf` as one datagram to `target`; a host name is resolved
     /// first, and the first address it resolves to is used.
     ///
@@ -172,30 +133,6 @@ impl UdpSocket {
             .try_io(Interest::Writable, |s| send_to(s, buf, target))
     }
 
-    /// Receives one datagram and the address of its sender.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was received.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
-    }
-
-    /// Polls to receive one datagram and its sender's address.
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io
-            .poll_io(cx, Interest::Readable, |s| s.recv_from(&mut *buf))
-    }
-
-    /// Receives a datagram and its sender's address now if one is queued,
-    /// else `WouldBlock`.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Interest::Readable, |s| s.recv_from(buf))
-    }
-
     /// Reads the next datagram and its sender's address without removing
     /// it from the queue: the next receive returns it again.
     ///
@@ -218,43 +155,6 @@ impl UdpSocket {
     /// Peeks at the next datagram now if one is queued, else `WouldBlock`.
     pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Interest::Readable, |s| s.peek_from(buf))
-    }
-
-    /// Waits until the socket is ready in `interest`'s direction.
-    ///
-    /// One task at a time should wait per direction (the latest waiter's
-    /// waker is the one woken).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        self.io.ready(interest).await
-    }
-
-    /// Waits until a datagram may be received (see [`ready`](Self::ready)).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Readable).await.map(drop)
-    }
-
-    /// Waits until a datagram may be sent (see [`ready`](Self::ready)).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Writable).await.map(drop)
-    }
-
-    /// Runs any non-blocking operation `op` on the socket under the
-    /// readiness protocol (`WouldBlock` clears readiness).
-    pub fn try_io<R>(
-        &self,
-        interest: Interest,
-        op: impl FnOnce() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.io.try_io(interest, |_| op())
     }
 
     /// Sets `SO_BROADCAST`: allow sending to a broadcast address.
@@ -294,24 +194,6 @@ fn send_to(socket: impl AsFd, buf: &[u8], target: SocketAddr) -> io::Result<usiz
     )?)
 }
 
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+datagram_io!(UdpSocket, SocketAddr);
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("local", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
-    }
-}
+fd_and_debug!(UdpSocket, local = local_addr, peer = peer_addr);

@@ -1,10 +1,8 @@
 //! `TcpListener`: accepts TCP connections.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -14,7 +12,7 @@ use rustix::net::SocketFlags;
 
 use super::{TcpSocket, TcpStream};
 use crate::addr::{each_addr, ToSocketAddrs};
-use crate::socket_io::SocketIo;
+use crate::socket_io::{fd_and_debug, SocketIo};
 
 /// The accept queue length `bind` asks for; the kernel caps it at
 /// `net.core.somaxconn`.
@@ -132,23 +130,4 @@ impl Stream for Incoming<'_> {
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("addr", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
-    }
-}
+fd_and_debug!(TcpListener, addr = local_addr);

@@ -1,18 +1,17 @@
 //! `UnixDatagram`: a Unix datagram socket.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::task::{Context, Poll};
 
-use corium_reactor::{Interest, Ready};
+use corium_reactor::Interest;
 use rustix::net::{SendFlags, SocketAddrUnix, SocketType};
 
 use super::{sockaddr, socket, socket_pair, SocketAddr};
-use crate::socket_io::{send, SocketIo};
+use crate::datagram_api::datagram_io;
+use crate::socket_io::{fd_and_debug, SocketIo};
 
 /// A Unix datagram socket: bound to a path, unbound, or one of a pair.
 ///
@@ -108,45 +107,6 @@ impl UnixDatagram {
         self.io.get_ref().peer_addr()
     }
 
-    /// Sends `buf` as one datagram to the connected peer.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was sent.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
-    }
-
-    /// Polls to send `buf` to the connected peer.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::Writable, |s| send(s, buf))
-    }
-
-    /// Sends to the connected peer now if there is room, else `WouldBlock`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Writable, |s| send(s, buf))
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was received.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
-    }
-
-    /// Polls to receive one datagram.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        // Not `poll_recv` of the stream types: a datagram shorter than the
-        // buffer says nothing about the queue, so readiness is kept.
-        self.io
-            .poll_io(cx, Interest::Readable, |s| s.recv(&mut *buf))
-    }
-
-    /// Receives a datagram now if one is queued, else `WouldBlock`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Readable, |s| s.recv(buf))
-    }
-
     /// Sends `buf` as one datagram to the socket bound at `path`.
     ///
     /// # Cancel safety
@@ -167,64 +127,6 @@ impl UnixDatagram {
             .try_io(Interest::Writable, |s| send_to(s, buf, &addr))
     }
 
-    /// Receives one datagram and the address of its sender.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was received.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
-    }
-
-    /// Polls to receive one datagram and its sender's address.
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io
-            .poll_io(cx, Interest::Readable, |s| s.recv_from(&mut *buf))
-    }
-
-    /// Receives a datagram and its sender's address now if one is queued,
-    /// else `WouldBlock`.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Interest::Readable, |s| s.recv_from(buf))
-    }
-
-    /// Waits until the socket is ready in `interest`'s direction.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        self.io.ready(interest).await
-    }
-
-    /// Waits until a datagram may be received.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Readable).await.map(drop)
-    }
-
-    /// Waits until a datagram may be sent.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Writable).await.map(drop)
-    }
-
-    /// Runs any non-blocking operation `op` on the socket under the
-    /// readiness protocol (`WouldBlock` clears readiness).
-    pub fn try_io<R>(
-        &self,
-        interest: Interest,
-        op: impl FnOnce() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.io.try_io(interest, |_| op())
-    }
-
     /// Shuts down the read side, the write side or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
@@ -241,24 +143,6 @@ fn send_to(socket: impl AsFd, buf: &[u8], addr: &SocketAddrUnix) -> io::Result<u
     Ok(rustix::net::sendto(socket, buf, SendFlags::NOSIGNAL, addr)?)
 }
 
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+datagram_io!(UnixDatagram, SocketAddr);
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram")
-            .field("local", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
-    }
-}
+fd_and_debug!(UnixDatagram, local = local_addr, peer = peer_addr);

@@ -1,9 +1,7 @@
 //! `UnixListener`: accepts Unix stream connections.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
@@ -11,7 +9,7 @@ use corium_reactor::Interest;
 use rustix::net::SocketType;
 
 use super::{sockaddr, socket, SocketAddr, UnixStream, FLAGS};
-use crate::socket_io::SocketIo;
+use crate::socket_io::{fd_and_debug, SocketIo};
 
 /// The accept queue length `bind` asks for, as `TcpListener`'s; the kernel
 /// caps it at `net.core.somaxconn`.
@@ -110,23 +108,4 @@ impl UnixListener {
     }
 }
 
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("addr", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
-    }
-}
+fd_and_debug!(UnixListener, addr = local_addr);

@@ -1,26 +1,20 @@
 //! `UnixStream`: a connected Unix stream socket.
 
-use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use corium_reactor::time::sleep;
-use corium_reactor::{Interest, Ready};
-use futures_io::{AsyncRead, AsyncWrite};
+use corium_reactor::Interest;
 use rustix::io::Errno;
 use rustix::net::SocketType;
 
 use super::split::{split, ReadHalf, WriteHalf};
 use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use super::{sockaddr, socket, socket_pair, SocketAddr};
-use crate::socket_io::SocketIo;
-use crate::stream_api::{read_exact, write_all};
+use crate::socket_io::{fd_and_debug, SocketIo};
+use crate::stream_api::stream_io;
 
 /// The first pause before retrying a connect that found the listener's
 /// accept queue full; it doubles up to [`CONNECT_RETRY_MAX`].
@@ -136,114 +130,11 @@ impl UnixStream {
         self.io.get_ref().peer_addr()
     }
 
-    /// Reads into `buf`; `Ok(0)` means the peer closed its write side (or
-    /// `buf` is empty).
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, no data was read.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_recv(cx, buf)).await
-    }
-
-    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the peer closes
-    /// first.
-    ///
-    /// # Cancel safety
-    /// Not cancel safe: bytes read before the drop are lost.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        read_exact(&self.io, buf).await
-    }
-
-    /// Reads without removing the data from the socket's queue.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_peek(cx, buf)).await
-    }
-
-    /// Writes some of `buf`; returns how much.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before completing, nothing was written.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_send(cx, buf)).await
-    }
-
-    /// Writes all of `buf`.
-    ///
-    /// # Cancel safety
-    /// Not cancel safe: part of `buf` may have been written.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.io, buf).await
-    }
-
-    /// Writes from several buffers in one `sendmsg`; returns how much.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_send_vectored(cx, bufs)).await
-    }
-
     /// Shuts down the read side, the write side or both. After
     /// `Shutdown::Write` the peer reads end-of-stream while this side can
     /// still read what the peer sends (a half-close).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
-    }
-
-    /// Waits until the stream is ready in `interest`'s direction.
-    ///
-    /// One task at a time should wait per direction (the latest waiter's
-    /// waker is the one woken).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        self.io.ready(interest).await
-    }
-
-    /// Waits until a read may succeed (see [`ready`](Self::ready)).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Readable).await.map(drop)
-    }
-
-    /// Waits until a write may succeed (see [`ready`](Self::ready)).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Interest::Writable).await.map(drop)
-    }
-
-    /// Reads now if data is ready, else `WouldBlock` (and the readiness is
-    /// cleared, so [`readable`](Self::readable) waits for new data).
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Interest::Readable, |s| {
-            rustix::net::recv(s, buf, rustix::net::RecvFlags::empty())
-                .map(|(n, _)| n)
-                .map_err(io::Error::from)
-        })
-    }
-
-    /// Writes now if the socket has room, else `WouldBlock`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Interest::Writable, |s| crate::socket_io::send(s, buf))
-    }
-
-    /// Runs any non-blocking operation `op` on the socket under the
-    /// readiness protocol (`WouldBlock` clears readiness).
-    pub fn try_io<R>(
-        &self,
-        interest: Interest,
-        op: impl FnOnce() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.io.try_io(interest, |_| op())
     }
 
     /// Takes the pending socket error (`SO_ERROR`), if any.
@@ -269,61 +160,6 @@ impl UnixStream {
     }
 }
 
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_recv(cx, buf)
-    }
-}
+stream_io!(UnixStream);
 
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_send(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_send_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write side: the peer reads end-of-stream.
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream")
-            .field("local", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
-            .finish()
-    }
-}
+fd_and_debug!(UnixStream, local = local_addr, peer = peer_addr);
