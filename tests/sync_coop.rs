@@ -108,3 +108,28 @@ fn outside_a_runtime_there_is_no_budget_to_run_out_of() {
     });
     assert_eq!(received, Some(OPS));
 }
+
+/// A `blocking_*` call on a thread that runs the runtime's tasks would
+/// stall them all (and hang for good if the value comes from one of
+/// them): it panics with advice instead. On the blocking pool it works.
+#[test]
+fn blocking_calls_panic_on_a_runtime_thread_and_work_on_the_blocking_pool() {
+    let message = util::expect_panic(|| {
+        util::run(util::rt(), async {
+            let (_tx, rx) = corium::sync::oneshot::channel::<u8>();
+            rx.blocking_recv()
+        })
+    });
+    assert!(
+        message.contains("spawn_blocking"),
+        "unhelpful message: {message}"
+    );
+
+    let received = util::run(util::rt(), async {
+        let (tx, rx) = corium::sync::oneshot::channel();
+        let waiter = corium::task::spawn_blocking(move || rx.blocking_recv());
+        tx.send(7).unwrap();
+        waiter.await.unwrap()
+    });
+    assert_eq!(received, Ok(7));
+}

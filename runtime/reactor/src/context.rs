@@ -4,13 +4,45 @@
 //! Outside a runtime they fail with a message saying what to do, never hang
 //! and never start a hidden global reactor.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use crate::reactor::Handle;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as one that polls a runtime's tasks (a `block_on`
+/// thread, a worker) until the guard drops. Blocking on such a thread
+/// stalls every task of its runtime, so the `blocking_*` methods of
+/// `corium::sync` check [`is_driving_thread`] and panic with advice
+/// instead of hanging. Blocking-pool threads are not marked.
+pub fn enter_driving() -> DrivingGuard {
+    DrivingGuard {
+        previous: DRIVING.with(|driving| driving.replace(true)),
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// True on a thread that is polling a runtime's tasks right now.
+pub fn is_driving_thread() -> bool {
+    DRIVING.try_with(Cell::get).unwrap_or(false)
+}
+
+/// Restores the previous "driving" mark when dropped.
+#[must_use = "the thread counts as driving only while the guard lives"]
+#[derive(Debug)]
+pub struct DrivingGuard {
+    previous: bool,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        let _ = DRIVING.try_with(|driving| driving.set(self.previous));
+    }
 }
 
 /// The message every "no runtime" panic and error carries.

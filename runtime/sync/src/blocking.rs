@@ -22,7 +22,19 @@ impl Wake for Unparker {
 }
 
 /// Runs `future` to completion on the calling thread, parking between polls.
+///
+/// # Panics
+/// On a thread that drives a Corium runtime: parking it would stall every
+/// task of that runtime, and hang for good if the value comes from one.
+#[track_caller]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    #[cfg(not(loom))]
+    assert!(
+        !corium_reactor::is_driving_thread(),
+        "a `blocking_*` method of corium::sync was called on a thread that runs a Corium \
+         runtime's tasks; parking it would stall them all: use `.await` here, or move the \
+         blocking call into `corium::task::spawn_blocking` or a plain thread"
+    );
     let mut future = pin!(future);
     let waker = Waker::from(Arc::new(Unparker(thread::current())));
     let mut cx = Context::from_waker(&waker);

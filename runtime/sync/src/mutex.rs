@@ -114,8 +114,11 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Locks from a thread outside any async runtime, parking it.
     ///
+    ///
     /// # Panics
-    /// Never by itself; calling it on a runtime thread stalls that runtime.
+    /// On a thread that runs a Corium runtime's tasks (a `block_on` thread
+    /// or a worker), where parking would stall them all; blocking-pool
+    /// threads are fine.
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
         crate::blocking::block_on(self.lock())
     }

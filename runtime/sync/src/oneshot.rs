@@ -326,6 +326,11 @@ impl<T> Receiver<T> {
     }
 
     /// Waits for the value from a thread outside any async runtime.
+    ///
+    /// # Panics
+    /// On a thread that runs a Corium runtime's tasks (a `block_on` thread
+    /// or a worker), where parking would stall them all; blocking-pool
+    /// threads are fine.
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         crate::blocking::block_on(self)
     }

@@ -145,11 +145,21 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Shared access from a thread outside any async runtime, parking it.
+    ///
+    /// # Panics
+    /// On a thread that runs a Corium runtime's tasks (a `block_on` thread
+    /// or a worker), where parking would stall them all; blocking-pool
+    /// threads are fine.
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
         crate::blocking::block_on(self.read())
     }
 
     /// Exclusive access from a thread outside any async runtime, parking it.
+    ///
+    /// # Panics
+    /// On a thread that runs a Corium runtime's tasks (a `block_on` thread
+    /// or a worker), where parking would stall them all; blocking-pool
+    /// threads are fine.
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
         crate::blocking::block_on(self.write())
     }

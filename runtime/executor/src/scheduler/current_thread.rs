@@ -470,6 +470,8 @@ struct InstalledCore {
     previous_owner: *const Shared,
     /// Set once the core was taken back out.
     uninstalled: bool,
+    /// This thread polls tasks while the core is installed.
+    _driving: corium_reactor::DrivingGuard,
 }
 
 impl InstalledCore {
@@ -485,6 +487,7 @@ impl InstalledCore {
             previous_core,
             previous_owner,
             uninstalled: false,
+            _driving: corium_reactor::enter_driving(),
         }
     }
 

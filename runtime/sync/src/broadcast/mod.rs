@@ -309,8 +309,11 @@ impl<T: Clone> Receiver<T> {
     /// Blocks the calling thread until the next value, as
     /// [`recv`](Receiver::recv) waits for it.
     ///
-    /// For plain threads: calling it on a thread that drives an async
-    /// runtime stalls that runtime.
+    /// For plain threads and the blocking pool.
+    ///
+    /// # Panics
+    /// On a thread that runs a Corium runtime's tasks, where parking would
+    /// stall them all.
     ///
     /// # Errors
     ///

@@ -100,6 +100,11 @@ impl<T> Sender<T> {
 
     /// Sends from a thread outside any async runtime, parking it while the
     /// channel is full.
+    ///
+    /// # Panics
+    /// On a thread that runs a Corium runtime's tasks (a `block_on` thread
+    /// or a worker), where parking would stall them all; blocking-pool
+    /// threads are fine.
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
         crate::blocking::block_on(self.send(value))
     }

@@ -75,6 +75,10 @@ macro_rules! receiver_api {
 
             /// Waits for the next message from a thread outside any async
             /// runtime, parking it.
+            ///
+            /// # Panics
+            /// On a thread that runs a Corium runtime's tasks, where
+            /// parking would stall them all.
             pub fn blocking_recv(&mut self) -> Option<T> {
                 crate::blocking::block_on(self.recv())
             }
