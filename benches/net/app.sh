@@ -67,34 +67,9 @@ BIN=$TARGET_DIR/release
 # Cargo builds into the same directory the binaries are run from.
 export CARGO_TARGET_DIR=$TARGET_DIR
 
-say() { printf '%s\n' "$*" >&2; }
-
-# ---------------------------------------------------------------- cleanup
-
-WORK=$(mktemp -d /tmp/corium-appbench.XXXXXX)
-STARTED_PIDS=()
-
-cleanup() {
-    local pid
-    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-forget() {
-    local pid=$1 kept=() p
-    for p in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
-        [[ "$p" == "$pid" ]] || kept+=("$p")
-    done
-    STARTED_PIDS=("${kept[@]+"${kept[@]}"}")
-}
+WORK_PREFIX=corium-appbench
+# shellcheck source=benches/net/lib.sh
+source "$ROOT/benches/net/lib.sh"
 
 NOTES=()
 
@@ -416,13 +391,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 START=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
     say "== round $round/$ROUNDS"
-    # Rotate the order each round, so no server always runs first (right
-    # after the build, on a cold cache) or last.
-    n=${#ACTIVE[@]}
-    ORDER=()
-    for ((i = 0; i < n; i++)); do
-        ORDER+=("${ACTIVE[$(((i + round - 1) % n))]}")
-    done
+    rotate_order "$round"
     for id in "${ORDER[@]}"; do
         start_server "$id" || continue
         case $id in
@@ -437,35 +406,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- the report
 
-# summary ID BENCH COLUMN: "median min max" over the rounds, or NA.
-summary() {
-    awk -F'\t' -v s="$1" -v b="$2" -v c="$3" '$1 == s && $2 == b && $c != "NA" { print $c }' "$RESULTS" |
-        sort -g |
-        awk '{ a[NR] = $1 } END {
-            if (NR == 0) { print "NA"; exit }
-            m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-            print m, a[1], a[NR]
-        }'
-}
-
-# cell ID BENCH COLUMN DECIMALS: "median (min..max)", or the median alone.
-cell() {
-    summary "$1" "$2" "$3" | awk -v d="$4" '{
-        if ($1 == "NA") { print "n/a"; exit }
-        m = sprintf("%." d "f", $1); lo = sprintf("%." d "f", $2); hi = sprintf("%." d "f", $3)
-        if (lo == hi) print m; else print m " (" lo ".." hi ")"
-    }'
-}
-
-# ratio ID REF BENCH COLUMN: median(ID) / median(REF), or "n/a".
-ratio() {
-    local a b
-    a=$(summary "$1" "$3" "$4" | cut -d' ' -f1)
-    b=$(summary "$2" "$3" "$4" | cut -d' ' -f1)
-    awk -v a="$a" -v b="$b" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'
-}
-
-has() { [[ " ${ACTIVE[*]} " == *" $1 "* ]]; }
+# summary, cell, ratio and has come from lib.sh.
 
 # verdict VALUE OP LIMIT: "met" / "missed" / "n/a" for a ratio "1.03x".
 verdict() {
