@@ -112,17 +112,7 @@ impl<T: AsFd> SocketIo<T> {
         interest: Interest,
         op: impl FnOnce(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let event = match self.registration.peek_ready(interest) {
-            Some(event) => event?,
-            None => return Err(io::ErrorKind::WouldBlock.into()),
-        };
-        match op(self.get_ref()) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.registration.clear_readiness(event);
-                Err(e)
-            }
-            result => result,
-        }
+        self.registration.try_io(interest, op)
     }
 }
 

@@ -108,6 +108,29 @@ impl<T: AsFd> Registration<T> {
             .map(|ready| ready.map_err(|_shutdown| gone()))
     }
 
+    /// Runs `op` on the source now if it was last seen ready in
+    /// `interest`'s direction, else returns `WouldBlock`; a `WouldBlock`
+    /// from `op` clears that readiness. Stores no waker (see
+    /// [`peek_ready`](Self::peek_ready)), so it never displaces a task
+    /// waiting in that direction.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = match self.peek_ready(interest) {
+            Some(event) => event?,
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        match op(self.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(e)
+            }
+            result => result,
+        }
+    }
+
     /// [`poll_ready`](Self::poll_ready) for reading.
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(cx, Interest::Readable)
