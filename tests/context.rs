@@ -8,10 +8,12 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use corium::runtime::Handle;
+use corium::runtime::{Builder, Handle};
 use corium::task::{self, yield_now};
 use corium::time::sleep;
-use util::{bounded, build, build_paused, expect_panic, for_each_flavor, run};
+use util::{
+    bounded, build, build_paused, expect_panic, for_each_flavor, for_each_paused_flavor, run,
+};
 
 #[test]
 fn spawn_outside_a_runtime_panics_with_a_helpful_message() {
@@ -80,7 +82,7 @@ fn a_runtime_dropped_inside_another_leaves_the_outer_one_running() {
 
 #[test]
 fn enter_makes_spawn_and_timers_work_from_plain_code() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let runtime = build_paused(flavor);
         let task = {
             let _guard = runtime.enter();
@@ -123,7 +125,7 @@ corium::task_local! {
 
 #[test]
 fn task_local_is_set_only_inside_its_scope() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         assert!(REQUEST.try_with(|r| *r).is_err());
         run(build_paused(flavor), async {
             assert!(REQUEST.try_with(|r| *r).is_err(), "no scope yet");
@@ -174,8 +176,23 @@ fn task_locals_are_per_task() {
 }
 
 #[test]
+fn spawn_local_on_the_multi_thread_flavor_says_why() {
+    let runtime = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let message = runtime.block_on(async {
+        let task = corium::spawn(async { expect_panic(|| task::spawn_local(async {})) });
+        task.await.unwrap()
+    });
+    assert!(message.contains("cannot run a !Send future"), "{message}");
+}
+
+#[test]
 fn spawn_local_runs_a_non_send_future() {
-    for_each_flavor(|flavor| {
+    // Current-thread only: the multi-thread flavor refuses `spawn_local`
+    // (see `spawn_local_on_the_multi_thread_flavor_says_why`).
+    for_each_paused_flavor(|flavor| {
         let answer = run(build(flavor), async {
             let shared = Rc::new(41);
             let task = task::spawn_local({

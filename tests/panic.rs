@@ -8,7 +8,10 @@ use std::time::Duration;
 use corium::task::{spawn_blocking, JoinError};
 use corium::time::sleep;
 use futures_channel::oneshot;
-use util::{bounded, build, build_paused, expect_panic, for_each_flavor, run, DropCounter};
+use util::{
+    bounded, build, build_paused, expect_panic, for_each_flavor, for_each_paused_flavor, run,
+    DropCounter,
+};
 
 /// The error of a task that panicked with `message`.
 fn panicked_with(message: &'static str) -> JoinError {
@@ -50,7 +53,7 @@ fn a_formatted_panic_message_is_a_string_payload() {
 
 #[test]
 fn the_runtime_keeps_running_other_tasks_after_a_panic() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let drops = DropCounter::new();
         let probe = drops.probe();
         run(build_paused(flavor), async move {

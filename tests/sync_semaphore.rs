@@ -15,7 +15,9 @@ use std::time::Duration;
 use corium::sync::{AcquireError, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use corium::task::yield_now;
 use corium::time::sleep;
-use util::{bounded, expect_panic, for_each_flavor, on_runtime, yield_until, Lcg, Manual};
+use util::{
+    bounded, expect_panic, for_each_flavor, on_runtime, poll_once, yield_until, Lcg, Manual,
+};
 
 /// How long any one test may take before it counts as hung: a semaphore
 /// that loses a wakeup never returns, and the watchdog turns that into a
@@ -153,8 +155,12 @@ fn tasks_get_permits_in_the_order_they_asked() {
             for id in 0..6 {
                 let (sem, order, asking) = (sem.clone(), order.clone(), asked.clone());
                 tasks.push(corium::spawn(async move {
+                    // Queued by its first poll; only then may the next ask
+                    // (on the multi-thread flavor the two run in parallel).
+                    let mut acquire = std::pin::pin!(sem.acquire_owned());
+                    assert!(poll_once(acquire.as_mut()).await.is_pending());
                     asking.fetch_add(1, SeqCst);
-                    let permit = sem.acquire_owned().await.unwrap();
+                    let permit = acquire.await.unwrap();
                     order.lock().unwrap().push(id);
                     permit.forget();
                 }));
@@ -162,7 +168,12 @@ fn tasks_get_permits_in_the_order_they_asked() {
                 yield_until(10_000, || asked.load(SeqCst) == id + 1).await;
                 yield_now().await;
             }
-            sem.add_permits(6);
+            // One permit at a time, so that the order seen is the order
+            // granted even when the tasks run in parallel.
+            for granted in 1..=6 {
+                sem.add_permits(1);
+                yield_until(100_000, || order.lock().unwrap().len() == granted).await;
+            }
             for task in tasks {
                 task.await.unwrap();
             }

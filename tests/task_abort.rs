@@ -12,11 +12,13 @@ use corium::runtime::Handle;
 use corium::task::yield_now;
 use corium::time::{sleep, Instant};
 use futures_channel::oneshot;
-use util::{build, build_paused, for_each_flavor, run, yield_until, DropCounter};
+use util::{
+    build, build_paused, for_each_flavor, for_each_paused_flavor, run, yield_until, DropCounter,
+};
 
 #[test]
 fn abort_drops_a_task_blocked_on_a_long_timer_and_reports_cancelled() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let drops = DropCounter::new();
         let probe = drops.probe();
         let test = async move {
@@ -134,7 +136,7 @@ fn is_finished_turns_true_when_the_task_is_aborted() {
 
 #[test]
 fn dropping_the_join_handle_detaches_the_task() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let drops = DropCounter::new();
         let probe = drops.probe();
         let delivered = run(build_paused(flavor), async move {

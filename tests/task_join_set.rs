@@ -14,8 +14,8 @@ use corium::task::{yield_now, JoinSet};
 use corium::time::{sleep, Instant};
 use futures_channel::oneshot;
 use util::{
-    bounded, build, build_paused, count_polls, expect_panic, for_each_flavor_within, panic_message,
-    poll_once, run, yield_until, DropCounter,
+    bounded, build, build_paused, count_polls, expect_panic, for_each_flavor_within,
+    for_each_paused_flavor_within, panic_message, poll_once, run, yield_until, DropCounter,
 };
 
 /// How long any one test may take before it counts as hung: a set that
@@ -86,7 +86,7 @@ fn debug_shows_the_number_of_tasks() {
 
 #[test]
 fn tasks_come_back_in_completion_order() {
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let (order, elapsed) = run(build_paused(flavor), async {
             let start = Instant::now();
             let mut set = JoinSet::new();
@@ -325,7 +325,7 @@ fn try_join_next_returns_only_finished_tasks() {
 
 #[test]
 fn join_all_returns_the_outputs_in_completion_order() {
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let outputs = run(build_paused(flavor), async {
             let mut set = JoinSet::new();
             for ms in [3u64, 1, 2] {
@@ -342,7 +342,7 @@ fn join_all_returns_the_outputs_in_completion_order() {
 
 #[test]
 fn join_all_re_raises_a_task_panic() {
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probe = drops.probe();
         let message = expect_panic(|| {
@@ -364,7 +364,7 @@ fn join_all_re_raises_a_task_panic() {
 
 #[test]
 fn detach_all_keeps_the_tasks_running() {
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let drops = DropCounter::new();
         let probes = drops.clone();
         let delivered = run(build_paused(flavor), async move {
@@ -513,7 +513,7 @@ fn ten_thousand_tasks_all_join_exactly_once() {
 #[test]
 fn the_joining_task_is_polled_about_once_per_finished_task() {
     const TASKS: u64 = 50;
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let (joiner, polls) = count_polls(async {
             let mut set = JoinSet::new();
             for ms in 1..=TASKS {
@@ -599,7 +599,7 @@ fn poll_join_next_reports_pending_then_ready() {
 fn a_set_spawned_in_a_task_joins_while_other_tasks_run() {
     // The set's waker is the joining task's: completions reach it whether
     // the set is awaited from a spawned task or from `block_on`.
-    for_each_flavor_within(WATCHDOG, |flavor| {
+    for_each_paused_flavor_within(WATCHDOG, |flavor| {
         let counter = Arc::new(AtomicUsize::new(0));
         let seen = counter.clone();
         let total = run(build_paused(flavor), async move {

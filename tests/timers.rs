@@ -14,7 +14,7 @@ use corium::time::{
     advance, interval, interval_at, sleep, sleep_until, timeout, timeout_at, Elapsed, Instant,
     MissedTickBehavior,
 };
-use util::{bounded, build, build_paused, for_each_flavor, poll_once, run};
+use util::{bounded, build, build_paused, for_each_flavor, for_each_paused_flavor, poll_once, run};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -26,7 +26,7 @@ fn timers_registered() -> usize {
 
 #[test]
 fn sleeps_fire_in_deadline_order_at_their_exact_deadlines() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let fired = Arc::new(Mutex::new(Vec::new()));
@@ -52,7 +52,7 @@ fn sleeps_fire_in_deadline_order_at_their_exact_deadlines() {
 
 #[test]
 fn sleep_until_completes_at_the_deadline() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let deadline = Instant::now() + Duration::from_secs(1);
             let sleep = sleep_until(deadline);
@@ -66,7 +66,7 @@ fn sleep_until_completes_at_the_deadline() {
 
 #[test]
 fn sleep_until_a_past_deadline_completes_at_once() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             advance(ms(10)).await;
@@ -78,7 +78,7 @@ fn sleep_until_a_past_deadline_completes_at_once() {
 
 #[test]
 fn reset_to_an_earlier_deadline_fires_earlier() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut sleep = pin!(sleep(Duration::from_secs(10)));
@@ -92,7 +92,7 @@ fn reset_to_an_earlier_deadline_fires_earlier() {
 
 #[test]
 fn reset_to_a_later_deadline_fires_later() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut sleep = pin!(sleep(Duration::from_secs(10)));
@@ -106,7 +106,7 @@ fn reset_to_a_later_deadline_fires_later() {
 
 #[test]
 fn reset_after_completion_makes_a_sleep_pending_again() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut sleep = pin!(sleep(ms(10)));
@@ -122,7 +122,7 @@ fn reset_after_completion_makes_a_sleep_pending_again() {
 
 #[test]
 fn timeout_elapses_on_a_future_that_never_completes() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let result = timeout(ms(10), pending::<()>()).await;
@@ -135,7 +135,7 @@ fn timeout_elapses_on_a_future_that_never_completes() {
 
 #[test]
 fn timeout_at_elapses_at_its_deadline() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let deadline = Instant::now() + ms(70);
             assert!(timeout_at(deadline, pending::<()>()).await.is_err());
@@ -146,7 +146,7 @@ fn timeout_at_elapses_at_its_deadline() {
 
 #[test]
 fn timeout_returns_the_output_of_a_future_that_finishes_first() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let result = timeout(Duration::from_secs(1), async {
@@ -164,7 +164,7 @@ fn timeout_returns_the_output_of_a_future_that_finishes_first() {
 
 #[test]
 fn timeout_on_an_always_ready_future_is_ok_even_with_a_zero_duration() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             assert_eq!(timeout(Duration::ZERO, async { 5 }).await, Ok(5));
             assert_eq!(timeout(Duration::MAX, async { 6 }).await, Ok(6));
@@ -208,7 +208,7 @@ fn timeout_elapses_on_a_block_on_future_that_keeps_yielding() {
 
 #[test]
 fn interval_ticks_at_once_then_every_period() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut ticks = interval(ms(10));
@@ -224,7 +224,7 @@ fn interval_ticks_at_once_then_every_period() {
 
 #[test]
 fn interval_at_starts_at_the_given_instant() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut ticks = interval_at(start + ms(100), ms(10));
@@ -255,7 +255,7 @@ async fn ticks_after_a_stall(behavior: MissedTickBehavior) -> Vec<(Duration, Dur
 
 #[test]
 fn missed_ticks_burst_then_keep_the_schedule() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let seen = run(
             build_paused(flavor),
             ticks_after_a_stall(MissedTickBehavior::Burst),
@@ -267,7 +267,7 @@ fn missed_ticks_burst_then_keep_the_schedule() {
 
 #[test]
 fn missed_ticks_delay_restarts_the_schedule_from_now() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let seen = run(
             build_paused(flavor),
             ticks_after_a_stall(MissedTickBehavior::Delay),
@@ -279,7 +279,7 @@ fn missed_ticks_delay_restarts_the_schedule_from_now() {
 
 #[test]
 fn missed_ticks_skip_to_the_next_tick_of_the_schedule() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let seen = run(
             build_paused(flavor),
             ticks_after_a_stall(MissedTickBehavior::Skip),
@@ -291,7 +291,7 @@ fn missed_ticks_skip_to_the_next_tick_of_the_schedule() {
 
 #[test]
 fn interval_reset_restarts_one_period_from_now() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut ticks = interval(ms(10));
@@ -308,7 +308,7 @@ fn interval_reset_restarts_one_period_from_now() {
 
 #[test]
 fn interval_reset_immediately_ticks_now() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let mut ticks = interval(ms(10));
@@ -324,7 +324,7 @@ fn interval_reset_immediately_ticks_now() {
 
 #[test]
 fn dropping_a_sleep_cancels_its_timer() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             // The task registers an hour-long timer, then gives up on it.
@@ -345,7 +345,7 @@ fn dropping_a_sleep_cancels_its_timer() {
 
 #[test]
 fn a_timed_out_sleep_is_cancelled_with_its_timeout() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         run(build_paused(flavor), async {
             let start = Instant::now();
             let result = timeout(ms(5), sleep(Duration::from_secs(3600))).await;
@@ -358,7 +358,7 @@ fn a_timed_out_sleep_is_cancelled_with_its_timeout() {
 
 #[test]
 fn paused_clock_jumps_to_the_next_timer_when_idle() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         let wall = std::time::Instant::now();
         run(build_paused(flavor), async {
             let start = Instant::now();
@@ -375,7 +375,7 @@ fn paused_clock_jumps_to_the_next_timer_when_idle() {
 
 #[test]
 fn advance_fires_the_timers_that_came_due() {
-    for_each_flavor(|flavor| {
+    for_each_paused_flavor(|flavor| {
         // In a task: `yield_now` in a `block_on` future starves the tasks
         // (see wakeups.rs).
         let in_task = async {

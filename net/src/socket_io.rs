@@ -32,6 +32,17 @@ impl<T: AsFd> SocketIo<T> {
         })
     }
 
+    /// Registers an accepted connection with the next reactor of the
+    /// runtime in turn (`Handle::balanced`), so that on the multi-thread
+    /// flavor connections spread over the workers.
+    #[track_caller]
+    pub(crate) fn new_balanced(socket: T) -> io::Result<SocketIo<T>> {
+        let handle = corium_reactor::Handle::current().balanced();
+        Ok(SocketIo {
+            registration: Registration::with_handle(&handle, socket)?,
+        })
+    }
+
     pub(crate) fn get_ref(&self) -> &T {
         self.registration.get_ref()
     }

@@ -90,7 +90,7 @@ impl TcpStream {
 
     pub(crate) fn from_accepted(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: SocketIo::new(stream)?,
+            io: SocketIo::new_balanced(stream)?,
         })
     }
 

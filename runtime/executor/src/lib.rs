@@ -15,6 +15,7 @@
 )]
 
 mod blocking;
+mod loom;
 pub mod runtime;
 mod scheduler;
 pub mod task;

@@ -20,8 +20,19 @@ thread_local! {
 /// `corium::sync` check [`is_driving_thread`] and panic with advice
 /// instead of hanging. Blocking-pool threads are not marked.
 pub fn enter_driving() -> DrivingGuard {
+    set_driving(true)
+}
+
+/// Clears the "driving" mark until the guard drops: for a worker thread
+/// that handed its run queue to another thread to block
+/// (`task::block_in_place`).
+pub fn exit_driving() -> DrivingGuard {
+    set_driving(false)
+}
+
+fn set_driving(driving: bool) -> DrivingGuard {
     DrivingGuard {
-        previous: DRIVING.with(|driving| driving.replace(true)),
+        previous: DRIVING.with(|mark| mark.replace(driving)),
         _not_send: std::marker::PhantomData,
     }
 }

@@ -23,7 +23,9 @@ mod reactor;
 mod sys;
 pub mod time;
 
-pub use context::{enter_driving, is_driving_thread, DrivingGuard, EnterGuard, TryCurrentError};
+pub use context::{
+    enter_driving, exit_driving, is_driving_thread, DrivingGuard, EnterGuard, TryCurrentError,
+};
 pub use io::{Interest, Ready, ReadyEvent, Registration};
 pub use reactor::{BlockingJob, Handle, Reactor};
 pub use sys::Backend;

@@ -48,6 +48,17 @@ pub(crate) struct Shared {
     park: AtomicU8,
     shutdown: AtomicBool,
     blocking: OnceLock<BlockingSpawner>,
+    /// The reactors of one multi-thread runtime (see [`Handle::link_group`]).
+    group: OnceLock<Group>,
+}
+
+/// The sibling reactors of a multi-thread runtime, one per worker. Weak, so
+/// that the reactors do not keep each other alive.
+struct Group {
+    members: Vec<std::sync::Weak<Shared>>,
+    /// Where this reactor's next balanced registration goes. Each reactor
+    /// has its own cursor, so accepting threads share no counter.
+    next: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -109,6 +120,7 @@ impl Reactor {
             park: AtomicU8::new(EMPTY),
             shutdown: AtomicBool::new(false),
             blocking: OnceLock::new(),
+            group: OnceLock::new(),
         });
         Ok(Reactor {
             shared,
@@ -314,6 +326,37 @@ impl Handle {
         if self.shared.park.load(Acquire) == PARKED {
             self.unpark();
         }
+    }
+
+    /// Links the reactors of one multi-thread runtime (one per worker), so
+    /// that [`balanced`](Self::balanced) can spread connections over them.
+    /// The executor calls this once when it builds the runtime; later calls
+    /// are ignored.
+    pub fn link_group(members: &[Handle]) {
+        for (index, member) in members.iter().enumerate() {
+            let _ = member.shared.group.set(Group {
+                members: members.iter().map(|m| Arc::downgrade(&m.shared)).collect(),
+                next: std::sync::atomic::AtomicUsize::new(index),
+            });
+        }
+    }
+
+    /// The reactor a new connection should be registered with: the next
+    /// reactor of this one's group, in turn (this one itself when it has no
+    /// group). Accepted connections are spread this way, as Netty and
+    /// memcached spread theirs over their event loops; a task then runs
+    /// where its socket's events arrive.
+    pub fn balanced(&self) -> Handle {
+        let Some(group) = self.shared.group.get() else {
+            return self.clone();
+        };
+        let turn = group
+            .next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let member = &group.members[turn % group.members.len()];
+        member
+            .upgrade()
+            .map_or_else(|| self.clone(), |shared| Handle { shared })
     }
 
     /// Whether the reactor has shut down.

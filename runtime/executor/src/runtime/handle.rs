@@ -25,6 +25,44 @@ pub use corium_reactor::TryCurrentError;
 pub enum RuntimeFlavor {
     /// One thread runs every task and the reactor.
     CurrentThread,
+    /// Worker threads with work stealing, one reactor each.
+    MultiThread,
+}
+
+impl std::fmt::Display for RuntimeFlavor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuntimeFlavor::CurrentThread => "current_thread",
+            RuntimeFlavor::MultiThread => "multi_thread",
+        })
+    }
+}
+
+/// A few figures about a running runtime (see [`Handle::metrics`]).
+#[derive(Clone)]
+pub struct RuntimeMetrics {
+    inner: scheduler::Handle,
+}
+
+impl fmt::Debug for RuntimeMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeMetrics")
+            .field("num_workers", &self.num_workers())
+            .field("num_alive_tasks", &self.num_alive_tasks())
+            .finish()
+    }
+}
+
+impl RuntimeMetrics {
+    /// Threads that run tasks: 1 on the current-thread flavor.
+    pub fn num_workers(&self) -> usize {
+        self.inner.num_workers()
+    }
+
+    /// Tasks spawned and not yet complete (blocking-pool jobs aside).
+    pub fn num_alive_tasks(&self) -> usize {
+        self.inner.num_alive_tasks()
+    }
 }
 
 impl Handle {
@@ -100,6 +138,14 @@ impl Handle {
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
         match self.inner {
             scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
+    }
+
+    /// Figures about this runtime.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            inner: self.inner.clone(),
         }
     }
 

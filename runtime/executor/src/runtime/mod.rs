@@ -7,8 +7,8 @@ mod handle;
 #[allow(clippy::module_inception)]
 mod runtime;
 
-pub use builder::Builder;
-pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use builder::{Builder, UnhandledPanic, FLAVOR_ENV, WORKER_THREADS_ENV};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics, TryCurrentError};
 pub use runtime::Runtime;
 
 pub(crate) use handle::no_runtime;

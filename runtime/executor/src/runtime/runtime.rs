@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Builder, EnterGuard, Handle};
 use crate::task::JoinHandle;
@@ -15,16 +15,35 @@ use crate::task::JoinHandle;
 /// waits for them a bounded time).
 pub struct Runtime {
     handle: Handle,
+    /// Set once shut down, so that drop after `shutdown_timeout` does not
+    /// wait again for what that call detached.
+    shut_down: bool,
 }
 
 impl Runtime {
-    /// A runtime with default settings (current-thread for now).
+    /// A runtime of the flavor the environment asks for
+    /// ([`Builder::from_env`]): multi-thread with one worker per core
+    /// unless `CORIUM_FLAVOR` / `CORIUM_WORKER_THREADS` say otherwise.
+    ///
+    /// # Errors
+    /// When the OS refuses a poller or a thread.
+    ///
+    /// # Panics
+    /// When `CORIUM_FLAVOR` or `CORIUM_WORKER_THREADS` holds an invalid
+    /// value, with a message naming the variable and the values allowed.
+    #[track_caller]
     pub fn new() -> io::Result<Runtime> {
-        Builder::new_current_thread().build()
+        match Builder::from_env() {
+            Ok(mut builder) => builder.build(),
+            Err(e) => panic!("Runtime::new: {e}"),
+        }
     }
 
     pub(crate) fn from_handle(handle: Handle) -> Runtime {
-        Runtime { handle }
+        Runtime {
+            handle,
+            shut_down: false,
+        }
     }
 
     /// Runs `future` to completion on this thread, running the runtime's
@@ -75,26 +94,38 @@ impl Runtime {
         &self.handle
     }
 
-    /// Shuts down, waiting up to `timeout` for blocking closures that are
-    /// still running; those still running then are detached.
+    /// Shuts down, waiting up to `timeout` in all for the workers to
+    /// finish the poll they are in and for blocking closures still
+    /// running; what still runs then is detached (a closure cannot be
+    /// cancelled), never waited for.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(timeout);
+        self.shutdown(Instant::now().checked_add(timeout));
     }
 
-    /// Shuts down without waiting for blocking closures.
+    /// Shuts down without waiting: tasks are cancelled as their workers
+    /// stop, and blocking closures are detached. Returns at once.
     pub fn shutdown_background(mut self) {
-        self.shutdown(Duration::ZERO);
+        self.shutdown(Some(Instant::now()));
     }
 
-    fn shutdown(&mut self, blocking_timeout: Duration) {
-        self.handle.inner.shutdown();
+    fn shutdown(&mut self, deadline: Option<Instant>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
+        self.handle.inner.shutdown(deadline);
+        let blocking_timeout = deadline.map_or(Duration::ZERO, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
         self.handle.inner.blocking().shutdown(blocking_timeout);
     }
 }
 
 impl Drop for Runtime {
+    /// Shuts down: the workers finish the poll they are in (a task that
+    /// never returns from `poll` would hold this up, as in tokio), every
+    /// task's future is dropped, and blocking closures are detached.
     fn drop(&mut self) {
-        self.shutdown(Duration::ZERO);
+        self.shutdown(None);
     }
 }
 

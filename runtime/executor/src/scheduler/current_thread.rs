@@ -19,7 +19,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{
+    AtomicBool, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
+};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
@@ -29,7 +32,9 @@ use corium_reactor::{coop, Reactor};
 use parking_lot::Mutex;
 use slab::Slab;
 
+use super::Config;
 use crate::blocking;
+use crate::runtime::UnhandledPanic;
 use crate::task::raw::{Header, RawTask};
 use crate::task::{Id, JoinHandle, Notified, Schedule, Task};
 
@@ -50,6 +55,11 @@ pub(crate) struct Shared {
     /// Threads in `block_on` waiting for the core.
     core_waiters: Mutex<Vec<Thread>>,
     shutdown: AtomicBool,
+    /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: AtomicBool,
+    /// Tasks spawned and not yet complete.
+    alive: AtomicUsize,
+    config: Config,
 }
 
 #[derive(Default)]
@@ -75,12 +85,14 @@ thread_local! {
     static CORE: RefCell<Option<Box<Core>>> = const { RefCell::new(None) };
     /// Which runtime `CORE` belongs to.
     static CORE_OWNER: Cell<*const Shared> = const { Cell::new(ptr::null()) };
-    /// Set while this thread is inside any runtime's `block_on`.
-    static IN_BLOCK_ON: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Shared {
-    pub(crate) fn new(reactor: Reactor, blocking: blocking::Spawner) -> Arc<Shared> {
+    pub(crate) fn new(
+        reactor: Reactor,
+        blocking: blocking::Spawner,
+        config: Config,
+    ) -> Arc<Shared> {
         let shared = Arc::new(Shared {
             reactor: reactor.handle(),
             blocking,
@@ -89,6 +101,9 @@ impl Shared {
             core: Mutex::new(None),
             core_waiters: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            alive: AtomicUsize::new(0),
+            config,
         });
         *shared.core.lock() = Some(Box::new(Core {
             queue: VecDeque::with_capacity(256),
@@ -124,6 +139,7 @@ impl Shared {
         // Three references: the run queue's, the owned list's (taken up when
         // the task is first popped) and the handle's.
         let raw = RawTask::new_with_owner(future, self.clone(), Id::next(), 3, owner);
+        self.alive.fetch_add(1, Relaxed);
         let handle = JoinHandle::new(raw);
         self.schedule(Notified(raw));
         handle
@@ -181,7 +197,7 @@ impl Shared {
     /// Runs `future` to completion on this thread, driving the runtime's
     /// tasks and reactor whenever no other thread is.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _in_block_on = BlockOnGuard::enter();
+        let _in_block_on = super::BlockOnGuard::enter();
         let mut future = pin!(future);
         let signal = Arc::new(BlockOnSignal {
             woken: AtomicBool::new(true),
@@ -197,10 +213,7 @@ impl Shared {
                     return output;
                 }
             }
-            assert!(
-                !self.shutdown.load(Acquire),
-                "block_on: the runtime was shut down while this future was waiting on it"
-            );
+            self.assert_running();
             if signal.woken.swap(false, AcqRel) {
                 let mut cx = Context::from_waker(&waker);
                 if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
@@ -212,6 +225,23 @@ impl Shared {
                 thread::park();
             }
         }
+    }
+
+    #[track_caller]
+    fn assert_running(&self) {
+        assert!(
+            !self.panicked.load(Acquire),
+            "block_on: a task panicked and the runtime is configured with \
+             `UnhandledPanic::ShutdownRuntime`, so it stopped"
+        );
+        assert!(
+            !self.shutdown.load(Acquire),
+            "block_on: the runtime was shut down while this future was waiting on it"
+        );
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        self.alive.load(Relaxed)
     }
 
     /// The scheduler loop. Returns the core, and the output unless the
@@ -232,7 +262,7 @@ impl Shared {
         });
         let mut since_turn = 0;
         loop {
-            if self.shutdown.load(Acquire) {
+            if self.shutdown.load(Acquire) || self.panicked.load(Acquire) {
                 return (installed.uninstall(), None);
             }
             if signal.woken.swap(false, AcqRel) {
@@ -275,6 +305,10 @@ impl Shared {
         let Some(mut reactor) = self.with_core(|core| core.reactor.take()).flatten() else {
             return;
         };
+        let hooks = idle.then_some(&self.config);
+        if let Some(hook) = hooks.and_then(|c| c.on_thread_park.as_ref()) {
+            hook();
+        }
         let wait = if idle { None } else { Some(Duration::ZERO) };
         if idle && reactor.is_clock_paused() && self.blocking.in_flight() == 0 {
             self.auto_advance(&mut reactor);
@@ -286,6 +320,9 @@ impl Shared {
             }
         }
         self.with_core(|core| core.reactor = Some(reactor));
+        if let Some(hook) = hooks.and_then(|c| c.on_thread_unpark.as_ref()) {
+            hook();
+        }
     }
 
     /// With a paused clock and nothing to run, jumps the clock to the next
@@ -441,7 +478,15 @@ impl Schedule for Arc<Shared> {
         }
     }
 
+    fn unhandled_panic(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked.store(true, Release);
+            self.reactor.unpark();
+        }
+    }
+
     fn release(&self, task: &Header) -> bool {
+        self.alive.fetch_sub(1, Relaxed);
         self.with_core(|core| {
             // SAFETY: we hold the core, so we may touch `owned_index`.
             let index = unsafe { *task.owned_index.get() };
@@ -520,29 +565,6 @@ impl Drop for InstalledCore {
         if let Some(core) = self.take() {
             self.shared.return_core(core);
         }
-    }
-}
-
-struct BlockOnGuard;
-
-impl BlockOnGuard {
-    #[track_caller]
-    fn enter() -> BlockOnGuard {
-        let nested = IN_BLOCK_ON.with(|flag| flag.replace(true));
-        if nested {
-            panic!(
-                "block_on called inside a Corium runtime: it would block the thread that \
-                 drives the runtime's tasks. Use `.await` instead, or run the blocking \
-                 work with `task::spawn_blocking`"
-            );
-        }
-        BlockOnGuard
-    }
-}
-
-impl Drop for BlockOnGuard {
-    fn drop(&mut self) {
-        let _ = IN_BLOCK_ON.try_with(|flag| flag.set(false));
     }
 }
 

@@ -15,6 +15,11 @@ impl Id {
         let id = NEXT.fetch_add(1, Relaxed);
         Id(NonZeroU64::new(id).expect("task ids do not wrap in 2^64 spawns"))
     }
+
+    /// The id as a number (the multi-thread owned list shards by it).
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
 }
 
 impl fmt::Debug for Id {

@@ -50,10 +50,70 @@ pub use crate::runtime::{spawn, spawn_local};
 
 use raw::{Header, RawTask};
 
+use crate::scheduler::multi_thread::{hand_off_core, HandOff};
+
+/// Runs blocking code `f` right here, on a worker of the multi-thread
+/// runtime, without stalling the other tasks: the worker first hands its
+/// run queue and reactor to a new thread, and this thread stops being a
+/// worker once the current task's poll returns. Prefer
+/// [`spawn_blocking`] when the work need not borrow from the task.
+///
+/// Outside a runtime (a plain thread, the blocking pool) it just runs `f`.
+///
+/// ```
+/// let rt = corium_executor::runtime::Builder::new_multi_thread()
+///     .worker_threads(1)
+///     .build()
+///     .unwrap();
+/// let n = rt.block_on(async {
+///     corium_executor::spawn(async {
+///         corium_executor::task::block_in_place(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+///         7
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(n, 7);
+/// ```
+///
+/// # Panics
+/// On the current-thread flavor's thread, which has no other thread to
+/// hand its tasks to.
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    let _handed_off = match hand_off_core() {
+        HandOff::Done(not_driving) => Some(not_driving),
+        HandOff::Failed => None,
+        HandOff::NotAWorker => {
+            assert!(
+                !corium_reactor::is_driving_thread(),
+                "block_in_place: the current-thread runtime has no other thread to hand its \
+                 tasks to, so blocking here would stall them all; use `task::spawn_blocking`, \
+                 or a multi-thread runtime (`Builder::new_multi_thread`)"
+            );
+            None
+        }
+    };
+    corium_reactor::coop::unconstrained(f)
+}
+
 /// What a task needs from the scheduler that owns it.
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Queues a task that was woken (consumes the queue's reference).
     fn schedule(&self, task: Notified);
+
+    /// Queues a task that was woken while it ran (it yielded, or was woken
+    /// during its poll): behind the others, never first.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
+
+    /// A task's poll panicked (the panic is in its `JoinHandle`); a runtime
+    /// built with `UnhandledPanic::ShutdownRuntime` stops.
+    fn unhandled_panic(&self) {}
 
     /// Removes a completing task from the owned list. Returns true if it was
     /// there, handing the list's reference to the caller to drop.
@@ -72,6 +132,24 @@ impl Notified {
 
     pub(crate) fn header(&self) -> &Header {
         self.0.header()
+    }
+
+    /// The pointer, owning this reference (for a slot that stores tasks
+    /// as pointers: the multi-thread LIFO slot).
+    pub(crate) fn into_raw(self) -> std::ptr::NonNull<Header> {
+        let ptr = self.0.as_ptr();
+        std::mem::forget(self);
+        ptr
+    }
+
+    /// Takes back a reference given out by [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    /// `ptr` must come from `into_raw`, and each such pointer be taken back
+    /// once.
+    pub(crate) unsafe fn from_raw(ptr: std::ptr::NonNull<Header>) -> Notified {
+        // SAFETY: forwarded from the caller: the pointer owns a reference.
+        Notified(unsafe { RawTask::from_ptr(ptr) })
     }
 }
 

@@ -31,8 +31,10 @@ pub(crate) struct Header {
     /// The task's slot in its scheduler's owned list.
     ///
     /// # Invariant
-    /// Read and written only by the scheduler that owns the task, while it
-    /// holds its core (one thread at a time).
+    /// Read and written only under what guards that list: on the
+    /// current-thread flavor, by the thread holding the core; on the
+    /// multi-thread flavor, under the lock of the list's shard that holds
+    /// the task.
     pub(crate) owned_index: UnsafeCell<usize>,
 }
 
@@ -127,6 +129,16 @@ impl RawTask {
             join_waker: UnsafeCell::new(None),
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    pub(crate) fn as_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// # Safety
+    /// `ptr` must point to a live task and the caller own a reference to it.
+    pub(crate) unsafe fn from_ptr(ptr: NonNull<Header>) -> RawTask {
         RawTask { ptr }
     }
 
@@ -244,12 +256,15 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let polled = unsafe { poll_stage(cell, &mut cx) };
     match polled {
         Poll::Ready(output) => {
+            if output.as_ref().is_err_and(JoinError::is_panic) {
+                cell.scheduler.unhandled_panic();
+            }
             // SAFETY: still RUNNING.
             unsafe { store_output_and_complete(cell, output, 1) };
         }
         Poll::Pending => match cell.header.state.transition_to_idle() {
             ToIdle::Ok => {}
-            ToIdle::OkNotified => cell.scheduler.schedule(Notified(RawTask { ptr })),
+            ToIdle::OkNotified => cell.scheduler.yield_now(Notified(RawTask { ptr })),
             // SAFETY: the transition dropped the last reference.
             ToIdle::OkDealloc => unsafe { dealloc::<F, S>(ptr) },
             // SAFETY: still RUNNING (the transition left it set).

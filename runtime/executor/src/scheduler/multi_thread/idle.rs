@@ -1,0 +1,125 @@
+//! Which workers sleep, and the protocol that wakes them one at a time.
+//!
+//! One word counts the workers that are awake (`unparked`) and those of
+//! them looking for work to steal (`searching`); a list holds the sleepers.
+//! The rules, which together mean no queued task is left behind while every
+//! worker sleeps, and no burst of work wakes every worker at once:
+//!
+//! 1. Work made visible to other workers (a push to a local queue, the
+//!    inject queue or a displaced LIFO task) asks [`Idle::worker_to_notify`]
+//!    for a sleeper to wake. It gets one only if nobody is searching: a
+//!    searcher will find the work, so waking more would be a thundering
+//!    herd. The woken worker is counted searching before it wakes.
+//! 2. At most half the workers search at once
+//!    ([`Idle::transition_worker_to_searching`]).
+//! 3. A searcher that finds work stops searching; if it was the last one,
+//!    it wakes a sleeper to keep looking (rule 1), so work that arrived
+//!    while it searched is not stranded.
+//! 4. A searcher that finds nothing and parks as the last searcher looks at
+//!    every queue once more after it is counted asleep
+//!    ([`Idle::transition_worker_to_parked`] returns true). A pusher either
+//!    saw it searching (and it now sees the push), or saw it asleep (and
+//!    wakes it): the counter is read and written with `SeqCst` on both sides.
+//!
+//! The sleeper list's lock is taken only to park and unpark, never to run
+//! or queue a task.
+
+use crate::loom::{AtomicUsize, Mutex, Ordering::SeqCst};
+
+/// `searching` is the low half of the word, `unparked` the high half.
+const UNPARKED_SHIFT: u32 = usize::BITS / 2;
+const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
+const SEARCHING_MASK: usize = UNPARKED_ONE - 1;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    state & SEARCHING_MASK
+}
+
+fn unparked(state: usize) -> usize {
+    state >> UNPARKED_SHIFT
+}
+
+impl Idle {
+    /// Every worker starts awake and not searching.
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        Idle {
+            state: AtomicUsize::new(num_workers << UNPARKED_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Rule 1: the index of a sleeper to wake, now counted awake and
+    /// searching, or `None` when waking one is not needed.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.should_wake_one() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock();
+        if !self.should_wake_one() {
+            return None;
+        }
+        let index = sleepers.pop()?;
+        self.state.fetch_add(1 | UNPARKED_ONE, SeqCst);
+        Some(index)
+    }
+
+    fn should_wake_one(&self) -> bool {
+        // A read-modify-write, not a load: it takes part in the single
+        // total order of rule 4 with the parking worker's decrement.
+        let state = self.state.fetch_add(0, SeqCst);
+        searching(state) == 0 && unparked(state) < self.num_workers
+    }
+
+    /// Rule 2: whether this worker may start searching.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(SeqCst);
+        if 2 * searching(state) >= self.num_workers {
+            return false;
+        }
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Rule 3: the worker found work. True if it was the last searcher.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let previous = self.state.fetch_sub(1, SeqCst);
+        debug_assert!(searching(previous) > 0);
+        searching(previous) == 1
+    }
+
+    /// Rule 4: the worker goes to sleep. True if it was the last searcher:
+    /// it must then look at every queue once more.
+    pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let previous = self
+            .state
+            .fetch_sub(UNPARKED_ONE + usize::from(is_searching), SeqCst);
+        sleepers.push(index);
+        is_searching && searching(previous) == 1
+    }
+
+    /// A sleeping worker woke by itself (its own I/O, a timer): it leaves
+    /// the sleepers, counted awake and not searching. False if it had been
+    /// woken by rule 1 already, and so is counted searching.
+    pub(crate) fn unpark_worker_by_id(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let Some(position) = sleepers.iter().position(|&i| i == index) else {
+            return false;
+        };
+        sleepers.swap_remove(position);
+        self.state.fetch_add(UNPARKED_ONE, SeqCst);
+        true
+    }
+
+    /// Whether the worker is still among the sleepers (not woken by rule 1).
+    pub(crate) fn is_parked(&self, index: usize) -> bool {
+        self.sleepers.lock().contains(&index)
+    }
+}

@@ -1,0 +1,516 @@
+//! The multi-thread scheduler: N workers with work-stealing run queues and
+//! one reactor each.
+//!
+//! # Layout
+//! Each worker owns a bounded lock-free run queue (`queue.rs`), a LIFO slot
+//! and a reactor, in its `Core`. Other workers steal half a queue at a
+//! time, and take a LIFO task too (tokio's LIFO slot cannot be stolen, so a
+//! task there waits for its worker however long that worker is busy). Wakes
+//! from outside the workers go to one inject queue. Idle workers sleep in
+//! their reactor and are woken one at a time (`idle.rs`).
+//!
+//! # One reactor per worker
+//! A worker sleeps in its own epoll instance, fires its own timers and
+//! registers the sockets it creates there; accepted connections are spread
+//! over the workers' reactors in turn (`corium_reactor::Handle::balanced`).
+//! A socket's events wake its task on the worker whose reactor saw them, so
+//! a connection's task settles on that worker, and a request touches only
+//! that worker's structures: its epoll, its run queue, its timer wheel.
+//! A stolen task still wakes correctly: the waker queues it on whichever
+//! worker (or inject queue) the wake happens on. The figures that decided
+//! this layout are in DESIGN.md.
+//!
+//! # Shutdown
+//! The flag is set, every worker woken; each drains its queues (dropping
+//! only references) and hands its core back. Then the owned list is closed
+//! and every task cancelled, and the reactors are dropped, which wakes
+//! whatever still waited on them.
+
+mod idle;
+mod owned;
+pub(crate) mod queue;
+mod worker;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, ThreadId};
+use std::time::Instant;
+
+use corium_reactor::{coop, Reactor};
+use parking_lot::{Condvar, Mutex};
+
+use super::{Config, ThreadSignal};
+use crate::blocking;
+use crate::runtime::UnhandledPanic;
+use crate::task::raw::{Header, RawTask};
+use crate::task::{Id, JoinHandle, Notified, Schedule};
+use idle::Idle;
+use owned::OwnedTasks;
+
+pub(crate) use worker::{hand_off_core, HandOff};
+
+/// What every thread shares about one multi-thread runtime.
+pub(crate) struct Shared {
+    /// The reactor of worker 0: the one threads outside the workers enter
+    /// (a `block_on` thread, the blocking pool).
+    pub(crate) reactor: corium_reactor::Handle,
+    pub(crate) blocking: blocking::Spawner,
+    remotes: Box<[Remote]>,
+    inject: Inject,
+    idle: Idle,
+    owned: OwnedTasks,
+    shutdown: AtomicBool,
+    /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: AtomicBool,
+    /// Cores handed back by workers that stopped; dropped at shutdown.
+    #[allow(clippy::vec_box)] // cores move between threads as boxes
+    cores: Mutex<Vec<Box<worker::Core>>>,
+    /// The worker threads, joined at shutdown.
+    threads: Arc<Threads>,
+    /// Threads inside `block_on`, woken when the runtime shuts down.
+    block_on_threads: Mutex<Vec<Arc<ThreadSignal>>>,
+    config: Config,
+}
+
+/// The worker threads of a runtime. Held apart from `Shared`, so that a
+/// thread reports itself finished after it dropped its share of the
+/// runtime.
+#[derive(Default)]
+struct Threads {
+    list: Mutex<Vec<WorkerThread>>,
+    done: Condvar,
+}
+
+struct WorkerThread {
+    id: ThreadId,
+    finished: bool,
+    join: Option<thread::JoinHandle<()>>,
+}
+
+impl Threads {
+    fn finished(&self, id: ThreadId) {
+        let mut list = self.list.lock();
+        if let Some(thread) = list.iter_mut().find(|t| t.id == id) {
+            thread.finished = true;
+        }
+        self.done.notify_all();
+    }
+}
+
+/// The part of a worker other threads reach: its queue's stealing end, its
+/// LIFO slot and its reactor (to wake it).
+struct Remote {
+    steal: queue::Steal<Notified>,
+    lifo: LifoSlot,
+    /// Polls the worker started (written by it alone): a sleeping worker
+    /// that sees it unchanged knows the worker is stuck in one poll.
+    polls: std::sync::atomic::AtomicU32,
+    reactor: corium_reactor::Handle,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        reactors: Vec<Reactor>,
+        blocking: blocking::Spawner,
+        config: Config,
+    ) -> Arc<Shared> {
+        let num_workers = reactors.len();
+        let handles: Vec<_> = reactors.iter().map(Reactor::handle).collect();
+        corium_reactor::Handle::link_group(&handles);
+        let mut cores = Vec::with_capacity(num_workers);
+        let mut remotes = Vec::with_capacity(num_workers);
+        for (index, reactor) in reactors.into_iter().enumerate() {
+            let (steal, local) = queue::local();
+            remotes.push(Remote {
+                steal,
+                lifo: LifoSlot::default(),
+                polls: std::sync::atomic::AtomicU32::new(0),
+                reactor: reactor.handle(),
+            });
+            cores.push(worker::Core::new(index, local, reactor));
+        }
+        let shared = Arc::new(Shared {
+            reactor: handles[0].clone(),
+            blocking,
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::default(),
+            idle: Idle::new(num_workers),
+            owned: OwnedTasks::new(num_workers),
+            shutdown: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            cores: Mutex::new(Vec::new()),
+            threads: Arc::default(),
+            block_on_threads: Mutex::new(Vec::new()),
+            config,
+        });
+        for core in cores {
+            if let Err((e, _core)) = shared.start_worker(core) {
+                shared.begin_shutdown();
+                panic!("failed to start a Corium worker thread: {e}");
+            }
+        }
+        shared
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    pub(crate) fn num_alive_tasks(&self) -> usize {
+        self.owned.len()
+    }
+
+    /// Starts a thread that runs the worker loop on `core` (at build, and
+    /// when `block_in_place` hands a core over). On failure the core comes
+    /// back with the error.
+    fn start_worker(
+        self: &Arc<Self>,
+        core: Box<worker::Core>,
+    ) -> Result<(), (std::io::Error, Box<worker::Core>)> {
+        let mut builder = thread::Builder::new().name((self.config.worker_name)());
+        if let Some(size) = self.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        // The core travels through a slot, so a failed spawn can return it.
+        let slot = Arc::new(Mutex::new(Some(core)));
+        let theirs = slot.clone();
+        let shared = self.clone();
+        let threads = self.threads.clone();
+        let mut list = self.threads.list.lock();
+        let spawned = builder.spawn(move || {
+            let core = theirs.lock().take();
+            if let Some(hook) = &shared.config.on_thread_start {
+                hook();
+            }
+            if let Some(core) = core {
+                worker::run(&shared, core);
+            }
+            if let Some(hook) = &shared.config.on_thread_stop {
+                hook();
+            }
+            // Last: once the runtime is gone, so are its reactors' fds.
+            drop(shared);
+            threads.finished(thread::current().id());
+        });
+        match spawned {
+            Ok(thread) => {
+                list.push(WorkerThread {
+                    id: thread.thread().id(),
+                    finished: false,
+                    join: Some(thread),
+                });
+                Ok(())
+            }
+            Err(e) => Err((e, slot.lock().take().expect("the thread never started"))),
+        }
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // Three references: the run queue's, the owned list's, the handle's.
+        let raw = RawTask::new(future, self.clone(), Id::next(), 3);
+        let handle = JoinHandle::new(raw);
+        match self.owned.insert(raw) {
+            Ok(()) => self.schedule(Notified(raw)),
+            Err(task) => {
+                // Shut down: cancel it; the queue's reference just goes.
+                task.shutdown();
+                drop(Notified(raw));
+            }
+        }
+        handle
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// Wakes a sleeping worker if the work just queued needs one (see
+    /// `idle.rs`).
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].reactor.unpark();
+        }
+    }
+
+    /// Queues a task woken outside this runtime's workers.
+    fn push_remote(&self, task: Notified) {
+        if self.inject.push(task) {
+            self.notify_parked();
+        }
+    }
+
+    /// Whether some queue other than `me`'s holds work (the last searcher's
+    /// final look before it sleeps, rule 4 of `idle.rs`).
+    fn has_work_elsewhere(&self, me: usize) -> bool {
+        !self.inject.is_empty()
+            || self
+                .remotes
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != me && (!r.steal.is_empty() || r.lifo.is_occupied()))
+    }
+
+    /// Runs `future` to completion on the calling thread; the workers run
+    /// the runtime's tasks meanwhile.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let _in_block_on = super::BlockOnGuard::enter();
+        let mut future = pin!(future);
+        let signal = Arc::new(ThreadSignal::new(thread::current()));
+        let waker = Waker::from(signal.clone());
+        let mut cx = Context::from_waker(&waker);
+        self.block_on_threads.lock().push(signal.clone());
+        let _registered = BlockOnRegistration(self, &signal);
+        loop {
+            if signal.take() {
+                if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                    return output;
+                }
+            }
+            self.assert_running("block_on");
+            signal.wait();
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn assert_running(&self, what: &str) {
+        assert!(
+            !self.panicked.load(Acquire),
+            "{what}: a task panicked and the runtime is configured with \
+             `UnhandledPanic::ShutdownRuntime`, so it shut down"
+        );
+        assert!(
+            !self.is_shutdown(),
+            "{what}: the runtime was shut down while this future was waiting on it"
+        );
+    }
+
+    /// Tells every worker to stop; returns at once.
+    pub(crate) fn begin_shutdown(&self) {
+        if self.shutdown.swap(true, AcqRel) {
+            return;
+        }
+        for task in self.inject.close() {
+            drop(task);
+        }
+        for remote in self.remotes.iter() {
+            remote.reactor.unpark();
+        }
+        for signal in self.block_on_threads.lock().iter() {
+            signal.wake_by_ref();
+        }
+    }
+
+    /// Stops the runtime: waits for the workers to finish their current
+    /// poll (up to `deadline`), cancels every task, drops the reactors.
+    pub(crate) fn shutdown(self: &Arc<Self>, deadline: Option<Instant>) {
+        self.begin_shutdown();
+        self.wait_for_workers(deadline);
+        self.owned.close_and_shutdown_all();
+        // Dropping the reactors wakes every socket and timer waiter; their
+        // tasks are complete, so those wakes only drop references.
+        let cores = std::mem::take(&mut *self.cores.lock());
+        drop(cores);
+    }
+
+    /// Waits until every worker thread but this one has stopped, or the
+    /// deadline; joins those that stopped.
+    fn wait_for_workers(&self, deadline: Option<Instant>) {
+        let me = thread::current().id();
+        let mut list = self.threads.list.lock();
+        while list.iter().any(|t| t.id != me && !t.finished) {
+            match deadline {
+                Some(deadline) => {
+                    if self
+                        .threads
+                        .done
+                        .wait_until(&mut list, deadline)
+                        .timed_out()
+                    {
+                        break;
+                    }
+                }
+                None => self.threads.done.wait(&mut list),
+            }
+        }
+        let finished: Vec<_> = list
+            .iter_mut()
+            .filter(|t| t.finished)
+            .filter_map(|t| t.join.take())
+            .collect();
+        list.retain(|t| !t.finished);
+        drop(list);
+        for thread in finished {
+            // The thread caught every task panic; it ends normally.
+            let _ = thread.join();
+        }
+    }
+
+    fn on_task_panic(&self) {
+        if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
+            self.panicked
+                .store(true, std::sync::atomic::Ordering::Release);
+            self.begin_shutdown();
+        }
+    }
+}
+
+/// Takes a `block_on` thread off the list shutdown wakes.
+struct BlockOnRegistration<'a>(&'a Shared, &'a Arc<ThreadSignal>);
+
+impl Drop for BlockOnRegistration<'_> {
+    fn drop(&mut self) {
+        self.0
+            .block_on_threads
+            .lock()
+            .retain(|signal| !Arc::ptr_eq(signal, self.1));
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        worker::schedule(self, task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        worker::schedule(self, task, true);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.owned.remove(task)
+    }
+
+    fn unhandled_panic(&self) {
+        self.on_task_panic();
+    }
+}
+
+/// The inject queue: tasks woken outside the workers, and the overflow of
+/// full local queues. A lock, but one taken only off the hot path: a task
+/// woken by its own worker's reactor or by another task never comes here.
+#[derive(Default)]
+struct Inject {
+    queue: Mutex<InjectQueue>,
+    /// A copy of the length, so that empty checks take no lock.
+    len: AtomicUsize,
+}
+
+#[derive(Default)]
+struct InjectQueue {
+    tasks: std::collections::VecDeque<Notified>,
+    closed: bool,
+}
+
+impl Inject {
+    /// Queues `task`; false (dropping it) once the runtime shut down.
+    fn push(&self, task: Notified) -> bool {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            drop(queue);
+            drop(task);
+            return false;
+        }
+        queue.tasks.push_back(task);
+        self.len
+            .store(queue.tasks.len(), std::sync::atomic::Ordering::SeqCst);
+        true
+    }
+
+    /// Takes up to `max` tasks: the first to run now, the rest to `rest`.
+    fn pop_batch(&self, max: usize, mut rest: impl FnMut(Notified)) -> Option<Notified> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut queue = self.queue.lock();
+        let first = queue.tasks.pop_front()?;
+        let more = max.saturating_sub(1).min(queue.tasks.len());
+        for task in queue.tasks.drain(..more) {
+            rest(task);
+        }
+        self.len
+            .store(queue.tasks.len(), std::sync::atomic::Ordering::SeqCst);
+        Some(first)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
+    fn close(&self) -> std::collections::VecDeque<Notified> {
+        let mut queue = self.queue.lock();
+        queue.closed = true;
+        self.len.store(0, std::sync::atomic::Ordering::SeqCst);
+        std::mem::take(&mut queue.tasks)
+    }
+}
+
+impl queue::Overflow<Notified> for Inject {
+    fn push(&self, task: Notified) {
+        Inject::push(self, task);
+    }
+
+    fn push_batch<I: Iterator<Item = Notified>>(&self, tasks: I) {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            drop(queue);
+            tasks.for_each(drop);
+            return;
+        }
+        queue.tasks.extend(tasks);
+        self.len
+            .store(queue.tasks.len(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A worker's LIFO slot: the task woken last by the task it is running,
+/// which runs next (message passing stays on one warm core). Any worker
+/// may take it: see the module docs.
+#[derive(Default)]
+struct LifoSlot(AtomicPtr<Header>);
+
+impl LifoSlot {
+    /// Puts `task` in the slot; returns the task it displaced.
+    fn replace(&self, task: Notified) -> Option<Notified> {
+        let previous = self.0.swap(task.into_raw().as_ptr(), AcqRel);
+        // SAFETY: the slot holds only pointers from `Notified::into_raw`,
+        // each owning its reference; the swap moved that ownership to us.
+        NonNull::new(previous).map(|ptr| unsafe { Notified::from_raw(ptr) })
+    }
+
+    fn take(&self) -> Option<Notified> {
+        if !self.is_occupied() {
+            return None;
+        }
+        let previous = self.0.swap(ptr::null_mut(), AcqRel);
+        // SAFETY: as in `replace`.
+        NonNull::new(previous).map(|ptr| unsafe { Notified::from_raw(ptr) })
+    }
+
+    fn is_occupied(&self) -> bool {
+        !self.0.load(std::sync::atomic::Ordering::Relaxed).is_null()
+    }
+}
+
+impl Drop for LifoSlot {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiThread")
+            .field("workers", &self.remotes.len())
+            .field("alive_tasks", &self.owned.len())
+            .field("shutdown", &self.is_shutdown())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,447 @@
+//! A worker: the loop that runs tasks, steals, sleeps in its reactor, and
+//! the thread-local through which wakes on a worker reach its queue.
+//!
+//! The `Core` (run queue, reactor) sits in a `RefCell` in the worker's
+//! context and is borrowed only for a moment at a time: a task is taken
+//! out, the borrow ends, the task runs, and a wake during that poll borrows
+//! the core again to queue the woken task locally without a lock.
+//! `block_in_place` takes the core away and starts a new thread on it; the
+//! old thread finishes its poll and stops.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use corium_reactor::{coop, Reactor};
+
+use super::queue;
+use super::Shared;
+use crate::task::Notified;
+
+/// Ticks between two non-blocking looks at the reactor (tokio's figure).
+const EVENT_INTERVAL: u32 = 61;
+/// Ticks between two looks at the inject queue first (tokio's figure).
+const INJECT_INTERVAL: u32 = 31;
+/// LIFO tasks run in a row before the queue gets a turn.
+const MAX_LIFO_POLLS: usize = 3;
+/// How long a sleeping worker waits before it looks again at another
+/// worker's occupied LIFO slot; if that worker has not started a new poll
+/// since, it is stuck in one, and the task in its slot is taken.
+const LIFO_RECHECK: Duration = Duration::from_millis(2);
+/// Most tasks moved from the inject queue to the run queue at once.
+const INJECT_BATCH: usize = 32;
+
+/// A worker's own state, owned by the thread running it.
+pub(crate) struct Core {
+    index: usize,
+    run_queue: queue::Local<Notified>,
+    /// Taken out while the reactor turns, so wakes during the turn can
+    /// reach the run queue.
+    reactor: Option<Reactor>,
+    tick: u32,
+    is_searching: bool,
+    rand: u32,
+}
+
+impl Core {
+    pub(super) fn new(
+        index: usize,
+        run_queue: queue::Local<Notified>,
+        reactor: Reactor,
+    ) -> Box<Core> {
+        Box::new(Core {
+            index,
+            run_queue,
+            reactor: Some(reactor),
+            tick: 0,
+            is_searching: false,
+            rand: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
+        })
+    }
+
+    fn next_task(&mut self, shared: &Shared) -> Option<Notified> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick % INJECT_INTERVAL == 0 {
+            if let Some(task) = self.pop_inject(shared) {
+                return Some(task);
+            }
+        }
+        self.run_queue
+            .pop()
+            .or_else(|| shared.remotes[self.index].lifo.take())
+            .or_else(|| self.pop_inject(shared))
+    }
+
+    /// Takes a batch from the inject queue: one to run, the rest queued
+    /// here (never more than fit, so no overflow goes back to it).
+    fn pop_inject(&mut self, shared: &Shared) -> Option<Notified> {
+        let room = self.run_queue.remaining_slots().min(INJECT_BATCH);
+        let share =
+            shared.inject.len.load(std::sync::atomic::Ordering::Relaxed) / shared.remotes.len() + 1;
+        let run_queue = &mut self.run_queue;
+        shared.inject.pop_batch(share.min(room + 1), |task| {
+            run_queue.push_back(std::iter::once(task));
+        })
+    }
+
+    /// Looks for work on the other workers: half of a run queue, then a
+    /// LIFO slot, then the inject queue.
+    fn steal_work(&mut self, shared: &Shared) -> Option<Notified> {
+        if !self.is_searching {
+            self.is_searching = shared.idle.transition_worker_to_searching();
+        }
+        if !self.is_searching {
+            return None;
+        }
+        let n = shared.remotes.len();
+        let start = self.next_rand() as usize % n;
+        let victims = (0..n).map(|i| (start + i) % n).filter(|&v| v != self.index);
+        for victim in victims.clone() {
+            if let Some(task) = shared.remotes[victim].steal.steal_into(&mut self.run_queue) {
+                return Some(task);
+            }
+        }
+        for victim in victims {
+            if let Some(task) = shared.remotes[victim].lifo.take() {
+                return Some(task);
+            }
+        }
+        self.pop_inject(shared)
+    }
+
+    /// Queues a task woken on this worker: into the LIFO slot (it runs
+    /// next), or at the back of the queue for a task that yielded.
+    fn schedule_local(&mut self, shared: &Shared, task: Notified, is_yield: bool) {
+        let displaced = if is_yield {
+            Some(task)
+        } else {
+            shared.remotes[self.index].lifo.replace(task)
+        };
+        if let Some(task) = displaced {
+            self.push_back(shared, task);
+        }
+    }
+
+    /// Queues `task` where other workers can steal it, waking one if none
+    /// is looking. Inside a reactor turn the wake waits for the turn's end
+    /// (`after_turn`): one for the whole batch.
+    fn push_back(&mut self, shared: &Shared, task: Notified) {
+        self.run_queue.push_back_or_overflow(task, &shared.inject);
+        if self.reactor.is_some() {
+            shared.notify_parked();
+        }
+    }
+
+    /// Whether this worker holds more than it will run next, with nobody
+    /// searching on its behalf.
+    fn should_notify_others(&self, shared: &Shared) -> bool {
+        !self.is_searching
+            && self.run_queue.len() + usize::from(shared.remotes[self.index].lifo.is_occupied()) > 1
+    }
+
+    fn next_rand(&mut self) -> u32 {
+        // xorshift32: only spreads the first victim of each search.
+        self.rand ^= self.rand << 13;
+        self.rand ^= self.rand >> 17;
+        self.rand ^= self.rand << 5;
+        self.rand
+    }
+
+    /// Gives up the queues at shutdown: only references are dropped here;
+    /// the owned list cancels the futures.
+    fn shut_down(mut self: Box<Self>, shared: &Shared) {
+        drop(shared.remotes[self.index].lifo.take());
+        while let Some(task) = self.run_queue.pop() {
+            drop(task);
+        }
+        shared.cores.lock().push(self);
+    }
+}
+
+/// What a worker thread shares with the wakes that happen on it.
+struct WorkerContext {
+    shared: Arc<Shared>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    /// The context of the worker running on this thread, if any.
+    static WORKER: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
+}
+
+fn with_worker<R>(f: impl FnOnce(&WorkerContext) -> R) -> Option<R> {
+    let context = WORKER.try_with(Cell::get).ok()?;
+    if context.is_null() {
+        return None;
+    }
+    // SAFETY: `run` points `WORKER` at a context on its own stack and
+    // resets it before that frame ends, so a non-null pointer is live.
+    Some(f(unsafe { &*context }))
+}
+
+/// The worker thread's body: runs `core` until shutdown (or until
+/// `block_in_place` takes the core to another thread).
+pub(super) fn run(shared: &Arc<Shared>, core: Box<Core>) {
+    let index = core.index;
+    let context = WorkerContext {
+        shared: shared.clone(),
+        core: RefCell::new(Some(core)),
+    };
+    let handle = crate::runtime::Handle {
+        inner: crate::scheduler::Handle::MultiThread(shared.clone()),
+    };
+    let _runtime = handle.enter_owned();
+    let _reactor = shared.remotes[index].reactor.enter();
+    let _driving = corium_reactor::enter_driving();
+    let previous = WORKER.with(|w| w.replace(&context));
+    let _reset = ResetWorker(previous);
+    context.run();
+    let core = context.core.borrow_mut().take();
+    if let Some(core) = core {
+        core.shut_down(shared);
+    }
+}
+
+struct ResetWorker(*const WorkerContext);
+
+impl Drop for ResetWorker {
+    fn drop(&mut self) {
+        let _ = WORKER.try_with(|w| w.set(self.0));
+    }
+}
+
+impl WorkerContext {
+    /// Runs `f` on the core, if this thread still has it.
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+        self.core.borrow_mut().as_mut().map(|core| f(core))
+    }
+
+    fn run(&self) {
+        let shared = &*self.shared;
+        while !shared.is_shutdown() {
+            let Some((task, tick)) = self.with_core(|core| (core.next_task(shared), core.tick))
+            else {
+                return; // block_in_place took the core
+            };
+            if tick % EVENT_INTERVAL == 0 {
+                self.turn(Some(Duration::ZERO));
+                self.after_turn();
+            }
+            if let Some(task) = task {
+                self.run_task(task);
+            } else if let Some(task) = self.with_core(|core| core.steal_work(shared)).flatten() {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    /// Runs `task`, then the tasks it woke into the LIFO slot, a few in a
+    /// row and within one budget.
+    fn run_task(&self, task: Notified) {
+        let shared = &*self.shared;
+        let was_searching = self.with_core(|core| std::mem::take(&mut core.is_searching));
+        if was_searching == Some(true) && shared.idle.transition_worker_from_searching() {
+            // The last searcher found work: more may have come meanwhile.
+            shared.notify_parked();
+        }
+        coop::budget(|| {
+            self.poll(task);
+            for _ in 0..MAX_LIFO_POLLS {
+                let Some(next) = self
+                    .with_core(|core| shared.remotes[core.index].lifo.take())
+                    .flatten()
+                else {
+                    return;
+                };
+                if !coop::has_budget_remaining() {
+                    self.with_core(|core| core.push_back(shared, next));
+                    return;
+                }
+                self.poll(next);
+            }
+            // The chain ends here so the queue gets its turn.
+            self.with_core(|core| {
+                if let Some(next) = shared.remotes[core.index].lifo.take() {
+                    core.push_back(shared, next);
+                }
+            });
+        });
+    }
+
+    fn poll(&self, task: Notified) {
+        self.with_core(|core| {
+            let polls = &self.shared.remotes[core.index].polls;
+            polls.store(
+                polls
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .wrapping_add(1),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        });
+        task.run();
+    }
+
+    /// Turns this worker's reactor, waiting up to `timeout`.
+    fn turn(&self, timeout: Option<Duration>) {
+        let Some(mut reactor) = self.with_core(|core| core.reactor.take()).flatten() else {
+            return;
+        };
+        // An error here is a broken poller (EBADF and the like); the
+        // runtime cannot recover from that, and hiding it would spin.
+        if let Err(e) = reactor.park(timeout) {
+            panic!("corium: the reactor failed to wait for events: {e}");
+        }
+        self.with_core(|core| core.reactor = Some(reactor));
+    }
+
+    /// After a turn: if the wakes brought more work than this worker will
+    /// run next, wake a sleeper to share it.
+    fn after_turn(&self) {
+        let shared = &*self.shared;
+        if self.with_core(|core| core.should_notify_others(shared)) == Some(true) {
+            shared.notify_parked();
+        }
+    }
+
+    /// Sleeps in this worker's reactor until its own I/O or timers, a
+    /// notification (rule 1 of `idle.rs`) or shutdown.
+    fn park(&self) {
+        let shared = &*self.shared;
+        let Some((index, was_searching)) =
+            self.with_core(|core| (core.index, std::mem::take(&mut core.is_searching)))
+        else {
+            return;
+        };
+        if shared
+            .idle
+            .transition_worker_to_parked(index, was_searching)
+            && shared.has_work_elsewhere(index)
+        {
+            // Rule 4: the last searcher looks once more (this may wake
+            // this very worker, which then searches).
+            shared.notify_parked();
+        }
+        if let Some(hook) = &shared.config.on_thread_park {
+            hook();
+        }
+        loop {
+            if shared.is_shutdown() {
+                break;
+            }
+            let has_work = self
+                .with_core(|core| !core.run_queue.is_empty())
+                .unwrap_or(false)
+                || shared.remotes[index].lifo.is_occupied()
+                || !shared.inject.is_empty();
+            if has_work {
+                let searching = !shared.idle.unpark_worker_by_id(index);
+                self.with_core(|core| core.is_searching = searching);
+                break;
+            }
+            if !shared.idle.is_parked(index) {
+                // Woken to search (rule 1).
+                self.with_core(|core| core.is_searching = true);
+                break;
+            }
+            let watched = self.watch_lifo_slots(index);
+            self.turn(if watched.is_empty() {
+                None
+            } else {
+                Some(LIFO_RECHECK)
+            });
+            if self.stuck_lifo(&watched) {
+                let searching = !shared.idle.unpark_worker_by_id(index);
+                self.with_core(|core| core.is_searching = searching);
+                break;
+            }
+        }
+        if let Some(hook) = &shared.config.on_thread_unpark {
+            hook();
+        }
+        self.after_turn();
+    }
+
+    /// Other workers with a task in their LIFO slot, and how many polls
+    /// each had started.
+    fn watch_lifo_slots(&self, me: usize) -> Vec<(usize, u32)> {
+        let remotes = &self.shared.remotes;
+        (0..remotes.len())
+            .filter(|&i| i != me && remotes[i].lifo.is_occupied())
+            .map(|i| {
+                (
+                    i,
+                    remotes[i].polls.load(std::sync::atomic::Ordering::Relaxed),
+                )
+            })
+            .collect()
+    }
+
+    /// Whether a watched worker still has its LIFO task and started no
+    /// poll since: it is stuck in one, so its LIFO task should move.
+    fn stuck_lifo(&self, watched: &[(usize, u32)]) -> bool {
+        let remotes = &self.shared.remotes;
+        watched.iter().any(|&(i, polls)| {
+            remotes[i].lifo.is_occupied()
+                && remotes[i].polls.load(std::sync::atomic::Ordering::Relaxed) == polls
+        })
+    }
+}
+
+/// Queues a woken task: on this worker's own queue when the wake happens
+/// on one of `shared`'s workers, else on the inject queue.
+pub(super) fn schedule(shared: &Arc<Shared>, task: Notified, is_yield: bool) {
+    let mut task = Some(task);
+    with_worker(|context| {
+        if !ptr::eq(Arc::as_ptr(&context.shared), Arc::as_ptr(shared)) {
+            return;
+        }
+        let Ok(mut slot) = context.core.try_borrow_mut() else {
+            return;
+        };
+        if let Some(core) = slot.as_mut() {
+            let task = task.take().expect("scheduled once");
+            core.schedule_local(shared, task, is_yield);
+        }
+    });
+    if let Some(task) = task {
+        shared.push_remote(task);
+    }
+}
+
+/// The outcome of [`hand_off_core`].
+pub(crate) enum HandOff {
+    /// Another thread runs the queue now; this one is not driving while
+    /// the guard lives.
+    Done(corium_reactor::DrivingGuard),
+    /// No new thread could start: the queue stays, and waits.
+    Failed,
+    /// This thread is no multi-thread worker holding a core.
+    NotAWorker,
+}
+
+/// `block_in_place`'s first half: the worker's core (run queue and
+/// reactor) moves to a new thread, so that the blocking code about to run
+/// on this one stalls nothing else.
+pub(crate) fn hand_off_core() -> HandOff {
+    let outcome = with_worker(|context| {
+        let Some(core) = context
+            .core
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut c| c.take())
+        else {
+            return HandOff::NotAWorker;
+        };
+        match context.shared.start_worker(core) {
+            Ok(()) => HandOff::Done(corium_reactor::exit_driving()),
+            Err((_, core)) => {
+                *context.core.borrow_mut() = Some(core);
+                HandOff::Failed
+            }
+        }
+    });
+    outcome.unwrap_or(HandOff::NotAWorker)
+}
