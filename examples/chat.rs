@@ -28,6 +28,9 @@ use corium::sync::broadcast::{self, error::RecvError};
 use futures_util::future::select;
 use futures_util::io::{AsyncBufReadExt, BufReader};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// Messages the room keeps for a client that has not read them yet; one
 /// further behind loses the oldest and is told how many.
 const ROOM_CAPACITY: usize = 128;
@@ -51,10 +54,10 @@ struct Message {
 type Room = broadcast::Sender<Message>;
 
 fn main() -> ExitCode {
-    let addr = addr_from_args("127.0.0.1:7001");
-    let served = corium::runtime::Builder::new_current_thread()
-        .build()
-        .and_then(|rt| rt.block_on(serve(&addr)));
+    let options = cli::parse("chat", "127.0.0.1:7001", &[]);
+    let served = options
+        .runtime()
+        .and_then(|rt| rt.block_on(serve(&options.addr)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -70,6 +73,7 @@ async fn serve(addr: &str) -> io::Result<()> {
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
+    cli::print_runtime();
     // Every client subscribes on arrival; the first receiver is not needed.
     let (room, _) = broadcast::channel(ROOM_CAPACITY);
     let mut guests = 0u64;
@@ -164,22 +168,4 @@ fn say(room: &Room, from: u64, text: String) {
         from,
         text: text.into(),
     });
-}
-
-/// The value of `--addr HOST:PORT` (or `--addr=HOST:PORT`), else `default`.
-fn addr_from_args(default: &str) -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => default.to_owned(),
-        [flag, addr] if flag == "--addr" => addr.clone(),
-        [flag] if flag.starts_with("--addr=") => flag["--addr=".len()..].to_owned(),
-        [flag] if flag == "-h" || flag == "--help" => {
-            println!("usage: chat [--addr HOST:PORT]   (default {default})");
-            std::process::exit(0);
-        }
-        _ => {
-            eprintln!("usage: chat [--addr HOST:PORT]   (default {default})");
-            std::process::exit(2);
-        }
-    }
 }

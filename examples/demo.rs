@@ -26,6 +26,9 @@ use corium::net::{TcpListener, TcpStream};
 use corium::task::JoinSet;
 use corium::time::{interval, sleep, timeout, Instant};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// Client connections, split evenly between the two servers.
 const CLIENTS: usize = 50;
 
@@ -39,13 +42,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 fn main() -> ExitCode {
-    let Some(length) = length_from_args() else {
-        eprintln!("usage: demo [--seconds N]   (default 3)");
+    let options = cli::parse("demo", "", &["--seconds N (default 3)"]);
+    let Some(length) = run_length(options.seconds.as_deref()) else {
+        eprintln!("demo: --seconds must be a positive number of seconds");
         return ExitCode::from(2);
     };
-    let outcome = corium::runtime::Builder::new_current_thread()
-        .build()
-        .and_then(|rt| rt.block_on(demo(length)));
+    let outcome = options.runtime().and_then(|rt| rt.block_on(demo(length)));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -59,6 +61,7 @@ async fn demo(length: Duration) -> io::Result<()> {
     let echo = start_server(echo).await?;
     let ping = start_server(pong).await?;
     println!("echo server on {echo}, PING server on {ping}");
+    cli::print_runtime();
     println!(
         "{CLIENTS} clients ({} echo, {} PING) for {:.1} s, one request at a time each",
         CLIENTS / 2,
@@ -243,18 +246,10 @@ fn percentile(sorted: &[u32], p: usize) -> u32 {
     sorted[(sorted.len() - 1) * p / 100]
 }
 
-/// The value of `--seconds N` (or `--seconds=N`), 3 s by default; `None`
-/// if the arguments are not understood.
-fn length_from_args() -> Option<Duration> {
-    let mut args = std::env::args().skip(1);
-    let mut length = Duration::from_secs(3);
-    while let Some(arg) = args.next() {
-        let value = match arg.strip_prefix("--seconds=") {
-            Some(value) => value.to_owned(),
-            None if arg == "--seconds" => args.next()?,
-            None => return None,
-        };
-        length = Duration::try_from_secs_f64(value.parse().ok()?).ok()?;
+/// The run length `--seconds` asks for (default 3 s).
+fn run_length(seconds: Option<&str>) -> Option<Duration> {
+    match seconds {
+        None => Some(Duration::from_secs(3)),
+        Some(value) => Duration::try_from_secs_f64(value.parse().ok()?).ok(),
     }
-    Some(length)
 }

@@ -19,6 +19,9 @@ use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// Bytes read (and written back) per round: large enough that a bulk
 /// sender is drained in few syscalls, small enough for 10k connections.
 const BUF_SIZE: usize = 16 * 1024;
@@ -28,10 +31,10 @@ const BUF_SIZE: usize = 16 * 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let addr = addr_from_args("127.0.0.1:7000");
-    let served = corium::runtime::Builder::new_current_thread()
-        .build()
-        .and_then(|rt| rt.block_on(serve(&addr)));
+    let options = cli::parse("echo", "127.0.0.1:7000", &[]);
+    let served = options
+        .runtime()
+        .and_then(|rt| rt.block_on(serve(&options.addr)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -47,6 +50,7 @@ async fn serve(addr: &str) -> io::Result<()> {
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
+    cli::print_runtime();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -74,23 +78,5 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
             return Ok(());
         }
         stream.write_all(&buf[..n]).await?;
-    }
-}
-
-/// The value of `--addr HOST:PORT` (or `--addr=HOST:PORT`), else `default`.
-fn addr_from_args(default: &str) -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => default.to_owned(),
-        [flag, addr] if flag == "--addr" => addr.clone(),
-        [flag] if flag.starts_with("--addr=") => flag["--addr=".len()..].to_owned(),
-        [flag] if flag == "-h" || flag == "--help" => {
-            println!("usage: echo [--addr HOST:PORT]   (default {default})");
-            std::process::exit(0);
-        }
-        _ => {
-            eprintln!("usage: echo [--addr HOST:PORT]   (default {default})");
-            std::process::exit(2);
-        }
     }
 }

@@ -25,6 +25,9 @@ use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// The answer to every request on a kept-alive connection.
 const HELLO: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, world!";
@@ -49,10 +52,10 @@ const LINGER: Duration = Duration::from_secs(1);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let addr = addr_from_args("127.0.0.1:7080");
-    let served = corium::runtime::Builder::new_current_thread()
-        .build()
-        .and_then(|rt| rt.block_on(serve(&addr)));
+    let options = cli::parse("http_hello", "127.0.0.1:7080", &[]);
+    let served = options
+        .runtime()
+        .and_then(|rt| rt.block_on(serve(&options.addr)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,6 +71,7 @@ async fn serve(addr: &str) -> io::Result<()> {
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
+    cli::print_runtime();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -169,22 +173,4 @@ async fn linger_close(mut stream: TcpStream, buf: &mut [u8]) -> io::Result<()> {
     // A client that neither reads nor closes is simply cut off.
     let _ = corium::time::timeout(LINGER, drain).await;
     Ok(())
-}
-
-/// The value of `--addr HOST:PORT` (or `--addr=HOST:PORT`), else `default`.
-fn addr_from_args(default: &str) -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => default.to_owned(),
-        [flag, addr] if flag == "--addr" => addr.clone(),
-        [flag] if flag.starts_with("--addr=") => flag["--addr=".len()..].to_owned(),
-        [flag] if flag == "-h" || flag == "--help" => {
-            println!("usage: http_hello [--addr HOST:PORT]   (default {default})");
-            std::process::exit(0);
-        }
-        _ => {
-            eprintln!("usage: http_hello [--addr HOST:PORT]   (default {default})");
-            std::process::exit(2);
-        }
-    }
 }

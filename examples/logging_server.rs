@@ -43,6 +43,9 @@ use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 
+#[path = "common/cli.rs"]
+mod cli;
+
 /// The largest record accepted; a longer length prefix is treated as a
 /// broken client and ends the connection, instead of allocating whatever
 /// the client asks for.
@@ -53,10 +56,10 @@ const MAX_RECORD: usize = 64 * 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let addr = addr_from_args("127.0.0.1:7002");
-    let served = corium::runtime::Builder::new_current_thread()
-        .build()
-        .and_then(|rt| rt.block_on(accept_loop(&addr)));
+    let options = cli::parse("logging_server", "127.0.0.1:7002", &[]);
+    let served = options
+        .runtime()
+        .and_then(|rt| rt.block_on(accept_loop(&options.addr)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -73,6 +76,7 @@ async fn accept_loop(addr: &str) -> io::Result<()> {
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
+    cli::print_runtime();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -112,23 +116,5 @@ async fn log_records(mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> 
         record.resize(len, 0);
         stream.read_exact(&mut record).await?;
         println!("{peer}: {}", String::from_utf8_lossy(&record).trim_end());
-    }
-}
-
-/// The value of `--addr HOST:PORT` (or `--addr=HOST:PORT`), else `default`.
-fn addr_from_args(default: &str) -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => default.to_owned(),
-        [flag, addr] if flag == "--addr" => addr.clone(),
-        [flag] if flag.starts_with("--addr=") => flag["--addr=".len()..].to_owned(),
-        [flag] if flag == "-h" || flag == "--help" => {
-            println!("usage: logging_server [--addr HOST:PORT]   (default {default})");
-            std::process::exit(0);
-        }
-        _ => {
-            eprintln!("usage: logging_server [--addr HOST:PORT]   (default {default})");
-            std::process::exit(2);
-        }
     }
 }

@@ -21,31 +21,22 @@ mod server;
 
 use std::process::ExitCode;
 
-const DEFAULT_ADDR: &str = "127.0.0.1:6380";
-
-const USAGE: &str = "usage: mini_redis [--addr HOST:PORT]   (default 127.0.0.1:6380)";
+#[path = "../common/cli.rs"]
+mod cli;
 
 fn main() -> ExitCode {
-    let addr = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(addr)) => addr,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("mini_redis: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match corium::runtime::Builder::new_current_thread().build() {
+    let options = cli::parse("mini_redis", "127.0.0.1:6380", &[]);
+    let runtime = match options.runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("mini_redis: cannot start the Corium runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let served = runtime.block_on(server::bind_and_serve(&addr, |bound| {
+    let addr = &options.addr;
+    let served = runtime.block_on(server::bind_and_serve(addr, |bound| {
         println!("listening on {bound}");
+        cli::print_runtime();
     }));
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,20 +45,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The address to listen on, or `None` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<String>, String> {
-    let mut addr = DEFAULT_ADDR.to_owned();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--addr" => addr = args.next().ok_or("--addr needs a value")?,
-            _ => match arg.strip_prefix("--addr=") {
-                Some(value) => addr = value.to_owned(),
-                None => return Err(format!("unexpected argument '{arg}'")),
-            },
-        }
-    }
-    Ok(Some(addr))
 }

@@ -1,0 +1,147 @@
+//! The command line every example server shares: `--addr`, and the
+//! runtime switch `--flavor current|multi` / `--workers N`.
+//!
+//! Without `--flavor` the runtime is what the environment asks for
+//! (`CORIUM_FLAVOR`, `CORIUM_WORKER_THREADS`; `Builder::from_env`), and
+//! with nothing set it is multi-thread with one worker per core. So the
+//! same binary runs on either flavor without a change:
+//!
+//! ```sh
+//! cargo run --release --example echo -- --flavor current
+//! CORIUM_FLAVOR=multi CORIUM_WORKER_THREADS=2 cargo run --release --example echo
+//! ```
+//!
+//! Each example includes this file with `#[path = "common/cli.rs"] mod cli;`.
+#![allow(dead_code)] // each example uses its own subset
+
+use std::io;
+
+use corium::runtime::{Builder, Handle, Runtime};
+
+/// What the command line asked for.
+pub struct Options {
+    /// `--addr HOST:PORT`, else the example's default.
+    pub addr: String,
+    /// `--seconds N` (the demo's run length), if given.
+    pub seconds: Option<String>,
+    /// `--flavor`, if given.
+    flavor: Option<String>,
+    /// `--workers`, if given.
+    workers: Option<String>,
+}
+
+/// Parses the arguments; prints the usage and exits on `--help` (0) or a
+/// bad argument (2). An empty `default_addr` means the example takes no
+/// `--addr`. `extra` names the example's own flags for the usage
+/// line (`--seconds N`).
+pub fn parse(program: &str, default_addr: &str, extra: &[&str]) -> Options {
+    let usage = usage(program, default_addr, extra);
+    match parse_from(std::env::args().skip(1), default_addr, extra) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        Err(message) => {
+            eprintln!("{program}: {message}\n{usage}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn usage(program: &str, default_addr: &str, extra: &[&str]) -> String {
+    let extra: String = extra.iter().map(|flag| format!(" [{flag}]")).collect();
+    let (addr, addr_default) = match default_addr {
+        "" => ("", String::new()),
+        _ => (
+            " [--addr HOST:PORT]",
+            format!("--addr defaults to {default_addr}; "),
+        ),
+    };
+    format!(
+        "usage: {program}{addr}{extra} [--flavor current|multi] [--workers N]\n  \
+         {addr_default}without --flavor the runtime follows CORIUM_FLAVOR and \
+         CORIUM_WORKER_THREADS, else multi-thread, one worker per core"
+    )
+}
+
+/// `Ok(None)` for `--help`.
+fn parse_from(
+    mut args: impl Iterator<Item = String>,
+    default_addr: &str,
+    extra: &[&str],
+) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        addr: default_addr.to_owned(),
+        seconds: None,
+        flavor: None,
+        workers: None,
+    };
+    let mut addr = None;
+    while let Some(arg) = args.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(None);
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let takes_seconds = extra.iter().any(|e| e.starts_with("--seconds"));
+        let target = match flag.as_str() {
+            "--addr" if !default_addr.is_empty() => &mut addr,
+            "--flavor" => &mut options.flavor,
+            "--workers" => &mut options.workers,
+            "--seconds" if takes_seconds => &mut options.seconds,
+            _ => return Err(format!("unexpected argument '{arg}'")),
+        };
+        let value = match inline {
+            Some(value) => value,
+            None => args.next().ok_or(format!("{flag} needs a value"))?,
+        };
+        *target = Some(value);
+    }
+    if let Some(addr) = addr {
+        options.addr = addr;
+    }
+    Ok(Some(options))
+}
+
+impl Options {
+    /// The runtime the flags (then the environment, then the default) ask
+    /// for. An invalid flag or variable is an error naming it.
+    pub fn runtime(&self) -> io::Result<Runtime> {
+        let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
+        let mut builder = match self.flavor.as_deref() {
+            None => Builder::from_env()?,
+            Some("current" | "current_thread") => Builder::new_current_thread(),
+            Some("multi" | "multi_thread") => Builder::new_multi_thread(),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "--flavor {other:?} is not valid: it must be `current` or `multi`"
+                )))
+            }
+        };
+        if let Some(workers) = &self.workers {
+            match workers.parse::<usize>() {
+                Ok(n) if n > 0 => builder.worker_threads(n),
+                _ => {
+                    return Err(invalid(format!(
+                        "--workers {workers:?} is not valid: it must be a whole number, at least 1"
+                    )))
+                }
+            };
+        }
+        builder.build()
+    }
+}
+
+/// Prints which runtime serves, for the line after `listening on`.
+pub fn print_runtime() {
+    let handle = Handle::current();
+    let workers = handle.metrics().num_workers();
+    let plural = if workers == 1 { "" } else { "s" };
+    println!(
+        "runtime: {} ({workers} worker{plural})",
+        handle.runtime_flavor()
+    );
+}
