@@ -103,6 +103,98 @@ fn http_hello_rejects_an_oversized_header() {
 }
 
 #[test]
+fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let plural = |n: usize| if n == 1 { "worker" } else { "workers" };
+    let cases: &[(&[&str], &[(&str, &str)], String)] = &[
+        (
+            &[],
+            &[],
+            format!("multi_thread ({cores} {})", plural(cores)),
+        ),
+        (
+            &["--flavor", "current"],
+            &[],
+            "current_thread (1 worker)".into(),
+        ),
+        (
+            &["--flavor", "multi", "--workers", "3"],
+            &[],
+            "multi_thread (3 workers)".into(),
+        ),
+        (
+            &[],
+            &[("CORIUM_FLAVOR", "current")],
+            "current_thread (1 worker)".into(),
+        ),
+        (
+            &[],
+            &[
+                ("CORIUM_FLAVOR", "multi_thread"),
+                ("CORIUM_WORKER_THREADS", "3"),
+            ],
+            "multi_thread (3 workers)".into(),
+        ),
+        // What the command line says wins over the environment.
+        (
+            &["--flavor", "current"],
+            &[("CORIUM_FLAVOR", "multi")],
+            "current_thread (1 worker)".into(),
+        ),
+        (
+            &["--workers", "2"],
+            &[("CORIUM_WORKER_THREADS", "3")],
+            "multi_thread (2 workers)".into(),
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let (server, runtime) = Server::start_with("echo", args, env);
+        assert_eq!(runtime, format!("runtime: {expected}"), "{args:?} {env:?}");
+        // It serves on that runtime.
+        let mut client = server.connect();
+        client.write_all(b"ping").unwrap();
+        let mut reply = [0; 4];
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"ping");
+    }
+}
+
+#[test]
+fn an_invalid_flavor_is_a_startup_error_that_names_the_variable() {
+    let cases = [
+        ("CORIUM_FLAVOR", "threaded", "must be `current_thread`"),
+        (
+            "CORIUM_WORKER_THREADS",
+            "zero",
+            "a whole number of worker threads",
+        ),
+        ("CORIUM_WORKER_THREADS", "0", "at least 1"),
+    ];
+    for (name, value, hint) in cases {
+        let output = Command::new(example_binary("echo"))
+            .args(["--addr", "127.0.0.1:0"])
+            .env_remove("CORIUM_FLAVOR")
+            .env_remove("CORIUM_WORKER_THREADS")
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{name}={value} started anyway");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{name}={value:?} is not valid")) && stderr.contains(hint),
+            "{name}={value}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "it never listened");
+    }
+    let output = Command::new(example_binary("echo"))
+        .args(["--flavor", "sideways"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--flavor \"sideways\" is not valid"));
+}
+
+#[test]
 fn logging_server_prints_records_with_the_client_address() {
     let server = Server::start("logging_server");
     let mut client = server.connect();
@@ -170,11 +262,22 @@ struct Server {
 
 impl Server {
     /// Starts example `name` on a port the OS picks and waits until it
-    /// says where it listens.
+    /// says where it listens and on which runtime.
     fn start(name: &str) -> Server {
+        Server::start_with(name, &[], &[]).0
+    }
+
+    /// [`start`](Self::start) with extra arguments and environment; also
+    /// returns the runtime line (`runtime: FLAVOR (N workers)`).
+    fn start_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+        let mut command = Command::new(example_binary(name));
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
+        command
+            .env_remove("CORIUM_FLAVOR")
+            .env_remove("CORIUM_WORKER_THREADS");
+        command.envs(env.iter().copied());
         let mut child = Guard(
-            Command::new(example_binary(name))
-                .args(["--addr", "127.0.0.1:0"])
+            command
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -189,11 +292,16 @@ impl Server {
             .strip_prefix("listening on ")
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("{name} said {first:?}, not `listening on ADDR`"));
-        Server {
+        let runtime = stdout
+            .recv_timeout(STARTUP)
+            .unwrap_or_else(|e| panic!("{name} printed no `runtime:` line: {e}"));
+        assert!(runtime.starts_with("runtime: "), "{name} said {runtime:?}");
+        let server = Server {
             child,
             addr,
             stdout,
-        }
+        };
+        (server, runtime)
     }
 
     /// A blocking client connection with bounded reads and writes.
