@@ -83,6 +83,7 @@ use corium_reactor::coop;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::runtime::Handle;
+use crate::scheduler::Callback;
 use crate::task::raw::{Header, RawTask};
 use crate::task::{Id, JoinHandle, Notified, Schedule};
 use queue::Queue;
@@ -125,6 +126,8 @@ struct Inner {
     keep_alive: Duration,
     thread_name: Arc<dyn Fn() -> String + Send + Sync>,
     stack_size: Option<usize>,
+    on_thread_start: Option<Callback>,
+    on_thread_stop: Option<Callback>,
     /// Jobs queued or running (the paused clock does not auto-advance while
     /// one is in flight: its result may be what the runtime waits for).
     in_flight: AtomicUsize,
@@ -152,6 +155,8 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Duration,
     pub(crate) thread_name: Arc<dyn Fn() -> String + Send + Sync>,
     pub(crate) stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
 }
 
 impl Spawner {
@@ -169,6 +174,8 @@ impl Spawner {
                 keep_alive: config.keep_alive,
                 thread_name: config.thread_name,
                 stack_size: config.stack_size,
+                on_thread_start: config.on_thread_start,
+                on_thread_stop: config.on_thread_stop,
                 in_flight: AtomicUsize::new(0),
                 handle: Mutex::new(None),
             }),
@@ -252,7 +259,18 @@ impl Spawner {
             builder = builder.stack_size(size);
         }
         let inner = self.inner.clone();
-        builder.spawn(move || Inner::run(inner)).map(drop)
+        builder
+            .spawn(move || {
+                let stop = inner.on_thread_stop.clone();
+                if let Some(hook) = &inner.on_thread_start {
+                    hook();
+                }
+                Inner::run(inner);
+                if let Some(hook) = stop {
+                    hook();
+                }
+            })
+            .map(drop)
     }
 
     /// Cancels queued jobs, stops idle threads, and waits up to `timeout`

@@ -267,6 +267,8 @@ impl Builder {
             keep_alive: self.keep_alive,
             thread_name: blocking_name,
             stack_size: self.thread_stack_size,
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
         });
         let config = scheduler::Config {
             worker_name: self

@@ -31,6 +31,9 @@ const UNPARKED_SHIFT: u32 = usize::BITS / 2;
 const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
 const SEARCHING_MASK: usize = UNPARKED_ONE - 1;
 
+/// On cache lines of its own: its word is written at every park and
+/// unpark, and must not slow down reads of the fields beside it.
+#[repr(align(128))]
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
@@ -121,5 +124,102 @@ impl Idle {
     /// Whether the worker is still among the sleepers (not woken by rule 1).
     pub(crate) fn is_parked(&self, index: usize) -> bool {
         self.sleepers.lock().contains(&index)
+    }
+}
+
+/// Model checks of the idle protocol (`RUSTFLAGS="--cfg loom"`; see
+/// `runtime/executor/loom.sh`). A flag stands for a run queue: its owner
+/// publishes a task with `Release`, a searcher looks with `Acquire`, as the
+/// queue does.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Idle;
+    use crate::loom::{
+        thread, Arc, AtomicUsize,
+        Ordering::{Acquire, Release},
+    };
+
+    fn queue() -> Arc<AtomicUsize> {
+        Arc::new(AtomicUsize::new(0))
+    }
+
+    /// Rule 4: the last searcher goes to sleep while another thread queues
+    /// a task. Either the sleeper's last look sees the task, or the
+    /// pusher wakes the sleeper.
+    #[test]
+    fn the_last_searcher_never_sleeps_through_new_work() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(idle.transition_worker_to_searching());
+            let work = queue();
+            let pusher = {
+                let (idle, work) = (idle.clone(), work.clone());
+                thread::spawn(move || {
+                    work.store(1, Release);
+                    idle.worker_to_notify()
+                })
+            };
+            let last = idle.transition_worker_to_parked(0, true);
+            let saw_work = last && work.load(Acquire) == 1;
+            let woken = pusher.join().unwrap();
+            assert!(saw_work || woken == Some(0), "the task is stranded");
+        });
+    }
+
+    /// Rules 1 and 3: a searcher finds work and stops searching while
+    /// the other worker goes to sleep and a third thread queues more. The
+    /// last searcher wakes the sleeper to look on, and the pusher, seeing
+    /// that searcher, wakes nobody more: no thundering herd.
+    #[test]
+    fn one_burst_of_work_wakes_at_most_one_sleeper() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            assert!(idle.transition_worker_to_searching());
+            let pusher = {
+                let idle = idle.clone();
+                thread::spawn(move || idle.worker_to_notify())
+            };
+            let sleeper = {
+                let idle = idle.clone();
+                // Worker 1 was not allowed to search (rule 2).
+                thread::spawn(move || idle.transition_worker_to_parked(1, false))
+            };
+            let woken_by_searcher = if idle.transition_worker_from_searching() {
+                idle.worker_to_notify()
+            } else {
+                None
+            };
+            assert!(!sleeper.join().unwrap(), "worker 1 was not searching");
+            let woken_by_pusher = pusher.join().unwrap();
+            assert!(
+                woken_by_searcher.is_none() || woken_by_pusher.is_none(),
+                "two wakes for one sleeper"
+            );
+        });
+    }
+
+    /// A sleeper that wakes by itself (its own I/O) and a notifier racing
+    /// for it: it ends up counted once, searching if the notifier won.
+    #[test]
+    fn a_sleeper_woken_twice_is_counted_once() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            idle.transition_worker_to_parked(0, false);
+            let notifier = {
+                let idle = idle.clone();
+                thread::spawn(move || idle.worker_to_notify())
+            };
+            let by_itself = idle.unpark_worker_by_id(0);
+            let notified = notifier.join().unwrap();
+            assert!(
+                by_itself != (notified == Some(0)),
+                "exactly one wake counts"
+            );
+            assert!(!idle.is_parked(0));
+            // Back to one worker awake; searching only if notified.
+            let searching = usize::from(notified.is_some());
+            let state = idle.state.load(Acquire);
+            assert_eq!(state, (1 << super::UNPARKED_SHIFT) | searching);
+        });
     }
 }

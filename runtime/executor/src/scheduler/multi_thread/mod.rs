@@ -103,7 +103,10 @@ impl Threads {
 }
 
 /// The part of a worker other threads reach: its queue's stealing end, its
-/// LIFO slot and its reactor (to wake it).
+/// LIFO slot and its reactor (to wake it). Aligned to its own cache lines:
+/// the owner writes `lifo` and `polls` on every poll, and two workers'
+/// remotes sharing a line would make each such write a cross-core miss.
+#[repr(align(128))]
 struct Remote {
     steal: queue::Steal<Notified>,
     lifo: LifoSlot,
@@ -396,7 +399,9 @@ impl Schedule for Arc<Shared> {
 /// The inject queue: tasks woken outside the workers, and the overflow of
 /// full local queues. A lock, but one taken only off the hot path: a task
 /// woken by its own worker's reactor or by another task never comes here.
+/// On cache lines of its own, as `Idle`.
 #[derive(Default)]
+#[repr(align(128))]
 struct Inject {
     queue: Mutex<InjectQueue>,
     /// A copy of the length, so that empty checks take no lock.

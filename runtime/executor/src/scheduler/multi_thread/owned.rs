@@ -15,10 +15,16 @@ use crate::task::raw::{Header, RawTask};
 use crate::task::Task;
 
 pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[PaddedShard]>,
     /// Tasks in the list, for `num_alive_tasks`.
     len: AtomicUsize,
 }
+
+/// A shard on cache lines of its own, so that locking one does not slow
+/// down a worker locking its neighbour.
+#[derive(Default)]
+#[repr(align(128))]
+struct PaddedShard(Mutex<Shard>);
 
 #[derive(Default)]
 struct Shard {
@@ -30,14 +36,14 @@ impl OwnedTasks {
     pub(crate) fn new(num_workers: usize) -> OwnedTasks {
         let shards = (4 * num_workers).next_power_of_two();
         OwnedTasks {
-            shards: (0..shards).map(|_| Mutex::default()).collect(),
+            shards: (0..shards).map(|_| PaddedShard::default()).collect(),
             len: AtomicUsize::new(0),
         }
     }
 
     fn shard(&self, task: &Header) -> &Mutex<Shard> {
         let index = task.id.as_u64() as usize & (self.shards.len() - 1);
-        &self.shards[index]
+        &self.shards[index].0
     }
 
     /// Adds a new task, with the reference it was created with for the
@@ -75,7 +81,7 @@ impl OwnedTasks {
     /// Closes the list and cancels every task in it: each future is dropped
     /// (a running task drops its own when its poll returns).
     pub(crate) fn close_and_shutdown_all(&self) {
-        for shard in self.shards.iter() {
+        for PaddedShard(shard) in self.shards.iter() {
             let tasks: Vec<RawTask> = {
                 let mut shard = shard.lock();
                 shard.closed = true;
