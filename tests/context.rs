@@ -176,6 +176,33 @@ fn task_locals_are_per_task() {
 }
 
 #[test]
+fn block_on_inside_a_worker_panics_but_block_in_place_allows_it() {
+    let runtime = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (refused, allowed) = runtime.block_on(async {
+        corium::spawn(async {
+            let handle = Handle::current();
+            // Straight from a task, it would stall this worker's queue.
+            let refused = expect_panic(|| handle.block_on(async {}));
+            // After handing the queue away, waiting is fine.
+            let allowed = task::block_in_place(|| {
+                handle.block_on(async { corium::spawn(async { 6 * 7 }).await.unwrap() })
+            });
+            (refused, allowed)
+        })
+        .await
+        .unwrap()
+    });
+    assert!(
+        refused.contains("block_on called inside a Corium runtime"),
+        "{refused}"
+    );
+    assert_eq!(allowed, 42);
+}
+
+#[test]
 fn spawn_local_on_the_multi_thread_flavor_says_why() {
     let runtime = Builder::new_multi_thread()
         .worker_threads(1)

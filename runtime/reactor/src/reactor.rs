@@ -359,6 +359,11 @@ impl Handle {
             .map_or_else(|| self.clone(), |shared| Handle { shared })
     }
 
+    /// Whether this reactor is one of a multi-thread runtime's group.
+    pub(crate) fn is_grouped(&self) -> bool {
+        self.shared.group.get().is_some()
+    }
+
     /// Whether the reactor has shut down.
     pub fn is_shutdown(&self) -> bool {
         self.shared.shutdown.load(Acquire)

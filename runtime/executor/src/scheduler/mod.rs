@@ -142,6 +142,23 @@ impl Drop for BlockOnGuard {
     }
 }
 
+/// Lets this thread call `block_on` again until dropped: a multi-thread
+/// worker that handed its queue away in `block_in_place` may block on a
+/// future there, as in tokio.
+pub(crate) struct AllowBlockOn(bool);
+
+impl AllowBlockOn {
+    pub(crate) fn new() -> AllowBlockOn {
+        AllowBlockOn(IN_BLOCK_ON.with(|flag| flag.replace(false)))
+    }
+}
+
+impl Drop for AllowBlockOn {
+    fn drop(&mut self) {
+        let _ = IN_BLOCK_ON.try_with(|flag| flag.set(self.0));
+    }
+}
+
 /// The waker of a future that a plain thread blocks on (the multi-thread
 /// flavor's `block_on`): wakes by unparking that thread.
 pub(crate) struct ThreadSignal {

@@ -58,7 +58,9 @@ use crate::scheduler::multi_thread::{hand_off_core, HandOff};
 /// worker once the current task's poll returns. Prefer
 /// [`spawn_blocking`] when the work need not borrow from the task.
 ///
-/// Outside a runtime (a plain thread, the blocking pool) it just runs `f`.
+/// Inside `f`, `Handle::block_on` may wait for a future (the worker no
+/// longer runs the queue, so nothing stalls). Outside a runtime (a plain
+/// thread, the blocking pool) it just runs `f`.
 ///
 /// ```
 /// let rt = corium_executor::runtime::Builder::new_multi_thread()
@@ -85,7 +87,7 @@ where
     F: FnOnce() -> R,
 {
     let _handed_off = match hand_off_core() {
-        HandOff::Done(not_driving) => Some(not_driving),
+        HandOff::Done(not_driving, may_block_on) => Some((not_driving, may_block_on)),
         HandOff::Failed => None,
         HandOff::NotAWorker => {
             assert!(

@@ -37,7 +37,14 @@ use crate::reactor::Handle;
 /// Outside a runtime, or when the clock is already paused.
 #[track_caller]
 pub fn pause() {
-    Handle::current().shared.clock.pause();
+    let handle = Handle::current();
+    assert!(
+        !handle.is_grouped(),
+        "time::pause needs the current-thread runtime: a paused clock jumps ahead when the one \
+         thread that runs tasks is idle, and the multi-thread runtime has many (tokio has the \
+         same rule); build the runtime with `Builder::new_current_thread`"
+    );
+    handle.shared.clock.pause();
 }
 
 /// Lets a paused clock run again from where it stands.

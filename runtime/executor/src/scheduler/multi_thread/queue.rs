@@ -678,7 +678,9 @@ mod tests {
             for id in 0..LEN {
                 local.push_back_or_overflow(Tracked::new(id, table), overflow);
                 if id % 2 == 0 {
-                    local.pop().map(Tracked::run);
+                    if let Some(value) = local.pop() {
+                        value.run();
+                    }
                 }
             }
         });
@@ -737,6 +739,31 @@ mod loom_tests {
         })
     }
 
+    /// Runs `f` under loom, exploring every interleaving with at most
+    /// `bound` preemptions (`None`: all of them) unless
+    /// `LOOM_MAX_PREEMPTIONS` is set, and prints how many it explored
+    /// (seen with `--nocapture`).
+    fn model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+            builder.preemption_bound = bound;
+        }
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = runs.clone();
+        let start = std::time::Instant::now();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        eprintln!(
+            "{}: {} interleavings, preemption bound {:?}, {:.2?}",
+            std::thread::current().name().unwrap_or("model"),
+            runs.load(std::sync::atomic::Ordering::Relaxed),
+            builder.preemption_bound,
+            start.elapsed()
+        );
+    }
+
     /// Checks that `got`, from the owner, the thieves and the overflow,
     /// holds each value of `0..len` exactly once.
     fn assert_each_once(
@@ -757,7 +784,8 @@ mod loom_tests {
 
     #[test]
     fn owner_push_pop_against_a_thief() {
-        loom::model(|| {
+        // Exhaustive takes over a minute.
+        model(Some(5), || {
             let (steal, mut local) = local();
             let overflow = Collect::default();
             let thieves = vec![thief(&steal)];
@@ -774,7 +802,8 @@ mod loom_tests {
 
     #[test]
     fn owner_against_two_thieves() {
-        loom::model(|| {
+        // Three threads: bound 4 takes 20 s, exhaustive minutes.
+        model(Some(3), || {
             let (steal, mut local) = local();
             let overflow = Collect::default();
             local.push_back(0..3);
@@ -787,7 +816,7 @@ mod loom_tests {
 
     #[test]
     fn overflow_while_a_thief_steals() {
-        loom::model(|| {
+        model(None, || {
             let (steal, mut local) = local();
             let overflow = Collect::default();
             local.push_back(0..4);
@@ -801,7 +830,7 @@ mod loom_tests {
 
     #[test]
     fn steal_of_one_against_pop() {
-        loom::model(|| {
+        model(None, || {
             let (steal, mut local) = local();
             local.push_back(iter::once(0));
             let thieves = vec![thief(&steal)];

@@ -194,6 +194,8 @@ pub(super) fn run(shared: &Arc<Shared>, core: Box<Core>) {
     let _runtime = handle.enter_owned();
     let _reactor = shared.remotes[index].reactor.enter();
     let _driving = corium_reactor::enter_driving();
+    // A task that calls `block_on` here would stall this worker's queue.
+    let _no_block_on = crate::scheduler::BlockOnGuard::enter();
     let previous = WORKER.with(|w| w.replace(&context));
     let _reset = ResetWorker(previous);
     context.run();
@@ -413,9 +415,9 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Notified, is_yield: bool) {
 
 /// The outcome of [`hand_off_core`].
 pub(crate) enum HandOff {
-    /// Another thread runs the queue now; this one is not driving while
-    /// the guard lives.
-    Done(corium_reactor::DrivingGuard),
+    /// Another thread runs the queue now; this one is not driving, and may
+    /// `block_on`, while the guards live.
+    Done(corium_reactor::DrivingGuard, crate::scheduler::AllowBlockOn),
     /// No new thread could start: the queue stays, and waits.
     Failed,
     /// This thread is no multi-thread worker holding a core.
@@ -436,7 +438,10 @@ pub(crate) fn hand_off_core() -> HandOff {
             return HandOff::NotAWorker;
         };
         match context.shared.start_worker(core) {
-            Ok(()) => HandOff::Done(corium_reactor::exit_driving()),
+            Ok(()) => HandOff::Done(
+                corium_reactor::exit_driving(),
+                crate::scheduler::AllowBlockOn::new(),
+            ),
             Err((_, core)) => {
                 *context.core.borrow_mut() = Some(core);
                 HandOff::Failed
