@@ -428,3 +428,70 @@ fn a_timer_set_from_another_thread_wakes_the_parked_runtime() {
         });
     });
 }
+
+#[test]
+fn multi_thread_refuses_a_paused_clock() {
+    let error = corium::runtime::Builder::new_multi_thread()
+        .start_paused(true)
+        .build()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("start_paused needs the current-thread runtime"),
+        "{error}"
+    );
+    let runtime = corium::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let message = runtime.block_on(async {
+        corium::spawn(async { util::expect_panic(corium::time::pause) })
+            .await
+            .unwrap()
+    });
+    assert!(
+        message.contains("time::pause needs the current-thread runtime"),
+        "{message}"
+    );
+}
+
+#[test]
+fn timers_fire_on_every_worker_of_the_multi_thread_flavor() {
+    // Each worker has its own wheel; a task may register its timer on one
+    // worker and be woken by another's reactor after it migrated. Every
+    // sleep must end, and never before its deadline.
+    bounded(Duration::from_secs(20), || {
+        let runtime = corium::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .unwrap();
+        let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        run(runtime, async move {
+            let mut tasks = Vec::new();
+            for i in 0..400u64 {
+                let threads = threads.clone();
+                tasks.push(corium::spawn(async move {
+                    for round in 0..3 {
+                        let length = Duration::from_millis(1 + (i * 7 + round) % 20);
+                        let start = std::time::Instant::now();
+                        corium::time::sleep(length).await;
+                        assert!(start.elapsed() >= length, "woke early");
+                        threads.lock().unwrap().insert(std::thread::current().id());
+                        // Move about: a yield may land this task elsewhere.
+                        yield_now().await;
+                    }
+                    let timed_out =
+                        corium::time::timeout(Duration::from_millis(2), pending::<()>());
+                    timed_out.await.unwrap_err();
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let ran_on = threads.lock().unwrap().len();
+            eprintln!("sleeps ended on {ran_on} threads");
+            assert!(ran_on >= 2, "every sleep ended on one worker of four");
+        });
+    });
+}
