@@ -10,9 +10,30 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct Id(NonZeroU64);
 
 impl Id {
+    /// A fresh id. Each thread takes ids from the global counter a block
+    /// at a time, so workers spawning at once do not all hit one atomic on
+    /// every spawn. Ids are unique, not ordered by spawn time.
     pub(crate) fn next() -> Id {
+        const BLOCK: u64 = 1024;
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Relaxed);
+        thread_local! {
+            /// The next id of this thread's block, and the block's end.
+            static OWN: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let id = OWN
+            .try_with(|own| {
+                let (next, end) = own.get();
+                if next < end {
+                    own.set((next + 1, end));
+                    next
+                } else {
+                    let start = NEXT.fetch_add(BLOCK, Relaxed);
+                    own.set((start + 1, start + BLOCK));
+                    start
+                }
+            })
+            // During thread teardown: one id straight from the counter.
+            .unwrap_or_else(|_| NEXT.fetch_add(1, Relaxed));
         Id(NonZeroU64::new(id).expect("task ids do not wrap in 2^64 spawns"))
     }
 

@@ -5,8 +5,9 @@
 //! them.
 
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
+use crate::loom::AtomicUsize;
+use crate::loom::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// The future is being polled (or cancelled) by the thread that set this.
 const RUNNING: usize = 1 << 0;
@@ -292,9 +293,7 @@ impl State {
     }
 
     pub(crate) fn ref_inc(&self) {
-        let prev = self
-            .0
-            .fetch_add(REF_ONE, std::sync::atomic::Ordering::Relaxed);
+        let prev = self.0.fetch_add(REF_ONE, Relaxed);
         // A count this high means references leak; stop before it wraps.
         if prev > isize::MAX as usize {
             std::process::abort();
@@ -319,5 +318,369 @@ impl State {
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.load().fmt(f)
+    }
+}
+
+/// Model checks of the transitions (`RUSTFLAGS="--cfg loom"`; see
+/// `runtime/executor/loom.sh`), one rule of `task/mod.rs` each. They drive
+/// the state word alone, as `raw.rs` does: a returned action stands for
+/// what the caller then does (submit, cancel, drop the output), and a loom
+/// `UnsafeCell` stands for a slot the word guards (the stage, the join
+/// waker, the allocation), so loom also checks that the orderings hand the
+/// slot from one thread to the next.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{thread, Arc, UnsafeCell};
+
+    /// Runs `f` under loom, exploring every interleaving with at most
+    /// `bound` preemptions (`None`: all of them) unless
+    /// `LOOM_MAX_PREEMPTIONS` is set, and prints how many it explored
+    /// (seen with `--nocapture`).
+    fn model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+            builder.preemption_bound = bound;
+        }
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = runs.clone();
+        let start = std::time::Instant::now();
+        builder.check(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            f();
+        });
+        eprintln!(
+            "{}: {} interleavings, preemption bound {:?}, {:.2?}",
+            std::thread::current().name().unwrap_or("model"),
+            runs.load(std::sync::atomic::Ordering::Relaxed),
+            builder.preemption_bound,
+            start.elapsed()
+        );
+    }
+
+    /// A task being polled: the run queue's reference became the running
+    /// one. `refs` counts it with the others (the `JoinHandle`'s, wakers').
+    fn running(refs: usize) -> Arc<State> {
+        let state = State::new(refs);
+        assert!(matches!(state.transition_to_running(), ToRunning::Success));
+        Arc::new(state)
+    }
+
+    /// The runner finishes the task (the output or the cancellation is
+    /// stored) and gives up its reference, which is never the last here.
+    fn complete(state: &State) {
+        state.transition_to_complete();
+        assert!(!state.ref_dec(), "the JoinHandle still holds a reference");
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Wake {
+        ByRef,
+        ByVal,
+    }
+
+    fn wake(state: &State, how: Wake) -> ToNotified {
+        match how {
+            Wake::ByRef => state.transition_to_notified_by_ref(),
+            Wake::ByVal => state.transition_to_notified_by_val(),
+        }
+    }
+
+    /// Rule 3: a wake during a poll that returns `Pending`. The task goes
+    /// back to a run queue exactly once: the waker submits it, or the
+    /// runner sees NOTIFIED and resubmits it with its own reference.
+    fn wake_racing_a_pending_poll(how: Wake) {
+        model(None, move || {
+            // The running reference, the `JoinHandle`'s and the waker's.
+            let state = running(3);
+            let waker = {
+                let state = state.clone();
+                thread::spawn(move || wake(&state, how))
+            };
+            let resubmitted = match state.transition_to_idle() {
+                ToIdle::OkNotified => true,
+                ToIdle::Ok => false,
+                ToIdle::OkDealloc | ToIdle::Cancelled => unreachable!(),
+            };
+            let submitted = matches!(waker.join().unwrap(), ToNotified::Submit);
+            assert_eq!(
+                usize::from(resubmitted) + usize::from(submitted),
+                1,
+                "a wake by {how:?} during a poll queued the task {} times",
+                usize::from(resubmitted) + usize::from(submitted),
+            );
+            let end = state.load();
+            assert!(end.is_notified() && !end.is_running(), "{end:?}");
+            // The queue's and the handle's; a waker woken by ref keeps its own.
+            let refs = match how {
+                Wake::ByRef => 3,
+                Wake::ByVal => 2,
+            };
+            assert_eq!(end.ref_count(), refs, "{end:?}");
+        });
+    }
+
+    #[test]
+    fn wake_by_ref_racing_a_pending_poll_queues_the_task_once() {
+        wake_racing_a_pending_poll(Wake::ByRef);
+    }
+
+    #[test]
+    fn wake_by_val_racing_a_pending_poll_queues_the_task_once() {
+        wake_racing_a_pending_poll(Wake::ByVal);
+    }
+
+    /// Rule 3: both kinds of wake during one poll that returns `Pending`:
+    /// still exactly one of the three threads queues the task.
+    #[test]
+    fn wakes_by_ref_and_by_val_racing_a_pending_poll_queue_the_task_once() {
+        model(None, || {
+            // The running reference, the `JoinHandle`'s, two wakers'.
+            let state = running(4);
+            let wakers: Vec<_> = [Wake::ByRef, Wake::ByVal]
+                .into_iter()
+                .map(|how| {
+                    let state = state.clone();
+                    thread::spawn(move || wake(&state, how))
+                })
+                .collect();
+            let idle = state.transition_to_idle();
+            let mut submits = usize::from(matches!(idle, ToIdle::OkNotified));
+            for waker in wakers {
+                let woken = waker.join().unwrap();
+                submits += usize::from(matches!(woken, ToNotified::Submit));
+            }
+            assert_eq!(submits, 1, "two wakes queued the task {submits} times");
+            let end = state.load();
+            assert!(end.is_notified() && !end.is_running(), "{end:?}");
+            // The queue's, the handle's, and the by-ref waker's.
+            assert_eq!(end.ref_count(), 3, "{end:?}");
+        });
+    }
+
+    /// Rule 3: two wakers (by ref, by value) wake an idle task at once:
+    /// exactly one of them submits it.
+    #[test]
+    fn two_wakes_of_an_idle_task_queue_it_once() {
+        model(None, || {
+            // The running reference, the `JoinHandle`'s, two wakers'.
+            let state = running(4);
+            assert!(matches!(state.transition_to_idle(), ToIdle::Ok));
+            let by_val = {
+                let state = state.clone();
+                thread::spawn(move || wake(&state, Wake::ByVal))
+            };
+            let by_ref = wake(&state, Wake::ByRef);
+            let by_val = by_val.join().unwrap();
+            let submits = [by_ref, by_val]
+                .iter()
+                .filter(|action| matches!(action, ToNotified::Submit))
+                .count();
+            assert_eq!(submits, 1, "two wakes queued the task {submits} times");
+            let end = state.load();
+            assert!(end.is_notified(), "{end:?}");
+            // The queue's, the handle's, and the by-ref waker's.
+            assert_eq!(end.ref_count(), 3, "{end:?}");
+        });
+    }
+
+    /// Rule 7: `abort` during a poll that returns `Pending`. The
+    /// cancellation is acted on exactly once: the runner cancels at once
+    /// (`ToIdle::Cancelled`), or the abort submits the task and the run
+    /// that follows cancels it.
+    #[test]
+    fn abort_racing_a_pending_poll_cancels_the_task_once() {
+        model(None, || {
+            // The running reference and the `JoinHandle`'s, which aborts.
+            let state = running(2);
+            let abort = {
+                let state = state.clone();
+                thread::spawn(move || state.transition_to_notified_and_cancel())
+            };
+            let mut cancels = 0;
+            let mut queued = 0;
+            match state.transition_to_idle() {
+                ToIdle::Cancelled => {
+                    cancels += 1;
+                    complete(&state);
+                }
+                ToIdle::OkNotified => queued += 1,
+                ToIdle::Ok => {}
+                ToIdle::OkDealloc => unreachable!("the JoinHandle holds a reference"),
+            }
+            if abort.join().unwrap() {
+                queued += 1;
+            }
+            // A worker runs what was queued.
+            for _ in 0..queued {
+                match state.transition_to_running() {
+                    ToRunning::Cancelled => {
+                        cancels += 1;
+                        complete(&state);
+                    }
+                    ToRunning::Success => panic!("an aborted task was polled again"),
+                    ToRunning::Failed => {}
+                    ToRunning::Dealloc => unreachable!("the JoinHandle holds a reference"),
+                }
+            }
+            assert_eq!(cancels, 1, "the abort was acted on {cancels} times");
+            let end = state.load();
+            assert!(end.is_complete() && end.is_cancelled(), "{end:?}");
+            assert_eq!(end.ref_count(), 1, "{end:?}");
+        });
+    }
+
+    /// Stands for the task's output: counts its drops.
+    struct Output(Arc<crate::loom::AtomicUsize>);
+
+    impl Drop for Output {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Rules 4 and 6: the task completes while its `JoinHandle` is
+    /// dropped. The output is dropped exactly once: by the runner if the
+    /// handle was gone at COMPLETE, else by the handle, after the store.
+    #[test]
+    fn completion_racing_join_handle_drop_drops_the_output_once() {
+        model(None, || {
+            // The running reference and the `JoinHandle`'s.
+            let state = running(2);
+            let stage = Arc::new(UnsafeCell::new(None::<Output>));
+            let drops = Arc::new(crate::loom::AtomicUsize::new(0));
+            let drop_output = |stage: &UnsafeCell<Option<Output>>| {
+                // SAFETY: the caller owns the stage (rule 4 or 6), which
+                // is what this model checks.
+                let output = stage.with_mut(|slot| unsafe { (*slot).take() });
+                assert!(output.is_some(), "the output was dropped before");
+            };
+            let handle = {
+                let (state, stage) = (state.clone(), stage.clone());
+                thread::spawn(move || {
+                    let (owns_output, _) = state.transition_to_join_handle_dropped();
+                    if owns_output {
+                        drop_output(&stage);
+                    }
+                    state.ref_dec()
+                })
+            };
+            let output = Output(drops.clone());
+            // SAFETY: RUNNING is ours, so is the stage (rule 2).
+            stage.with_mut(|slot| unsafe { *slot = Some(output) });
+            if !state.transition_to_complete().is_join_interested() {
+                drop_output(&stage);
+            }
+            let runner_was_last = state.ref_dec();
+            let handle_was_last = handle.join().unwrap();
+            let drops = drops.load(Relaxed);
+            assert_eq!(drops, 1, "the output was dropped {drops} times");
+            assert!(runner_was_last != handle_was_last);
+        });
+    }
+
+    /// The `JoinHandle`'s side of rule 5 (`raw.rs`, `can_read_output`):
+    /// registers the waker numbered `waker`, or finds the task complete.
+    fn register_join_waker(
+        state: &State,
+        slot: &UnsafeCell<Option<usize>>,
+        waker: usize,
+    ) -> Result<(), Snapshot> {
+        let snapshot = state.load();
+        if snapshot.is_complete() {
+            return Err(snapshot);
+        }
+        // SAFETY: JOIN_WAKER is clear: the slot is the handle's.
+        slot.with_mut(|slot| unsafe { *slot = Some(waker) });
+        state.set_join_waker().map(drop).inspect_err(|_| {
+            // SAFETY: the bit was not set: the slot is still the handle's.
+            slot.with_mut(|slot| unsafe { *slot = None });
+        })
+    }
+
+    /// Rule 5: the `JoinHandle` registers a waker, then replaces it (it is
+    /// polled from another task) while the task completes. Either the
+    /// handle finds it complete and reads the output, or the runner wakes
+    /// the waker the handle registered last: never neither, never a stale
+    /// waker.
+    #[test]
+    fn join_waker_registration_racing_completion_is_never_lost() {
+        model(None, || {
+            // The running reference and the `JoinHandle`'s.
+            let state = running(2);
+            let stage = Arc::new(UnsafeCell::new(None::<usize>));
+            let slot = Arc::new(UnsafeCell::new(None::<usize>));
+            let handle = {
+                let (state, stage, slot) = (state.clone(), stage.clone(), slot.clone());
+                thread::spawn(move || {
+                    let registered = register_join_waker(&state, &slot, 1)
+                        .and_then(|()| state.unset_join_waker())
+                        // The slot is the handle's again: replace the waker.
+                        .and_then(|_| register_join_waker(&state, &slot, 2));
+                    match registered {
+                        Ok(()) => Some(2),
+                        Err(snapshot) => {
+                            assert!(snapshot.is_complete());
+                            // SAFETY: COMPLETE with JOIN_INTEREST: the
+                            // stage is the handle's (rule 4).
+                            let output = stage.with(|stage| unsafe { *stage });
+                            assert_eq!(output, Some(7), "read before the store");
+                            None
+                        }
+                    }
+                })
+            };
+            // SAFETY: RUNNING is ours, so is the stage (rule 2).
+            stage.with_mut(|stage| unsafe { *stage = Some(7) });
+            let completed = state.transition_to_complete();
+            let woken = if completed.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER is set: the runtime side owns the slot.
+                let waker = slot.with(|slot| unsafe { *slot });
+                assert!(waker.is_some());
+                state.unset_waker_after_complete();
+                waker
+            } else {
+                None
+            };
+            if let Some(registered) = handle.join().unwrap() {
+                assert_eq!(
+                    woken,
+                    Some(registered),
+                    "the handle waits on waker {registered}, the runner woke {woken:?}"
+                );
+            }
+        });
+    }
+
+    /// Rule 1: three owners drop their references at once. Exactly one
+    /// sees the last, and frees the task after the others stopped using it.
+    #[test]
+    fn exactly_one_of_three_ref_decs_is_the_last() {
+        /// Uses the task, then drops the reference; frees it if last.
+        fn release(state: &State, memory: &UnsafeCell<usize>) -> bool {
+            // SAFETY: the reference held keeps the task alive.
+            memory.with(|memory| assert_eq!(unsafe { *memory }, 0));
+            let last = state.ref_dec();
+            if last {
+                // SAFETY: the last reference: nobody else uses the task.
+                memory.with_mut(|memory| unsafe { *memory = usize::MAX });
+            }
+            last
+        }
+        model(None, || {
+            let state = Arc::new(State::new(3));
+            let memory = Arc::new(UnsafeCell::new(0_usize));
+            let others: Vec<_> = (0..2)
+                .map(|_| {
+                    let (state, memory) = (state.clone(), memory.clone());
+                    thread::spawn(move || release(&state, &memory))
+                })
+                .collect();
+            let mut lasts = usize::from(release(&state, &memory));
+            for other in others {
+                lasts += usize::from(other.join().unwrap());
+            }
+            assert_eq!(lasts, 1, "{lasts} owners saw the last reference");
+        });
     }
 }

@@ -806,11 +806,13 @@ mod loom_tests {
         model(Some(3), || {
             let (steal, mut local) = local();
             let overflow = Collect::default();
-            local.push_back(0..3);
+            local.push_back(0..4);
             let thieves = vec![thief(&steal), thief(&steal)];
-            let got: Vec<usize> = local.pop().into_iter().collect();
-            local.push_back(iter::once(3));
-            assert_each_once(got, &mut local, thieves, overflow, 4);
+            // Wraps around the ring, into the slots the thieves read.
+            for value in 4..7 {
+                local.push_back_or_overflow(value, &overflow);
+            }
+            assert_each_once(Vec::new(), &mut local, thieves, overflow, 7);
         });
     }
 
