@@ -106,7 +106,9 @@ fn http_hello_rejects_an_oversized_header() {
 fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let plural = |n: usize| if n == 1 { "worker" } else { "workers" };
-    let cases: &[(&[&str], &[(&str, &str)], String)] = &[
+    /// Flags, environment, and the runtime line expected.
+    type Case = (&'static [&'static str], &'static [(&'static str, &'static str)], String);
+    let cases: &[Case] = &[
         (
             &[],
             &[],

@@ -121,6 +121,17 @@ impl Idle {
         true
     }
 
+    /// A sleeping worker, if any (to poke, not to count as woken).
+    pub(crate) fn any_sleeper(&self) -> Option<usize> {
+        self.sleepers.lock().last().copied()
+    }
+
+    /// Whether some worker is awake (called by a sleeper, which does not
+    /// count itself).
+    pub(crate) fn others_awake(&self) -> bool {
+        unparked(self.state.load(SeqCst)) > 0
+    }
+
     /// Whether the worker is still among the sleepers (not woken by rule 1).
     pub(crate) fn is_parked(&self, index: usize) -> bool {
         self.sleepers.lock().contains(&index)

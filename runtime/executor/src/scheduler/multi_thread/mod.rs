@@ -35,7 +35,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
+};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
@@ -53,6 +56,9 @@ use idle::Idle;
 use owned::OwnedTasks;
 
 pub(crate) use worker::{hand_off_core, HandOff};
+
+const NO_WATCHER: usize = 0;
+const WATCHER_WANTED: usize = 1;
 
 /// What every thread shares about one multi-thread runtime.
 pub(crate) struct Shared {
@@ -72,6 +78,9 @@ pub(crate) struct Shared {
     cores: Mutex<Vec<Box<worker::Core>>>,
     /// The worker threads, joined at shutdown.
     threads: Arc<Threads>,
+    /// Which sleeper watches the LIFO slots: `NO_WATCHER`, `WATCHER_WANTED`,
+    /// or a worker's index plus 2 (see [`Shared::watch_for`]).
+    watcher: AtomicUsize,
     /// Threads inside `block_on`, woken when the runtime shuts down.
     block_on_threads: Mutex<Vec<Arc<ThreadSignal>>>,
     config: Config,
@@ -148,6 +157,7 @@ impl Shared {
             panicked: AtomicBool::new(false),
             cores: Mutex::new(Vec::new()),
             threads: Arc::default(),
+            watcher: AtomicUsize::new(NO_WATCHER),
             block_on_threads: Mutex::new(Vec::new()),
             config,
         });
@@ -244,6 +254,54 @@ impl Shared {
         }
     }
 
+    /// Asks a sleeping worker to watch the LIFO slots, unless one does
+    /// already (a relaxed load, when so: this runs at every LIFO fill).
+    fn request_watcher(&self) {
+        if self.watcher.load(Relaxed) != NO_WATCHER
+            || self
+                .watcher
+                .compare_exchange(NO_WATCHER, WATCHER_WANTED, AcqRel, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        match self.idle.any_sleeper() {
+            Some(index) => self.remotes[index].reactor.unpark(),
+            // Everyone is awake; the next worker to sleep takes the watch.
+            None => self.watcher.store(NO_WATCHER, Release),
+        }
+    }
+
+    /// Whether sleeping worker `me` should watch the LIFO slots (sleep at
+    /// most `LIFO_RECHECK`, then look). One sleeper does, while another
+    /// worker is awake: that worker may block its thread in a poll with a
+    /// task in its LIFO slot, which would otherwise wait for that poll
+    /// however long it takes (tokio's LIFO slot works that way). The watch
+    /// costs the watcher a wakeup every `LIFO_RECHECK` while others work,
+    /// nothing while all sleep; a LIFO fill asks for it when nobody holds
+    /// it (`request_watcher`).
+    fn watch_for(&self, me: usize) -> bool {
+        let mine = me + 2;
+        if !self.idle.others_awake() {
+            self.stop_watching(me);
+            return false;
+        }
+        let current = self.watcher.load(Acquire);
+        current == mine
+            || ((current == NO_WATCHER || current == WATCHER_WANTED)
+                && self
+                    .watcher
+                    .compare_exchange(current, mine, AcqRel, Relaxed)
+                    .is_ok())
+    }
+
+    /// Gives up the watch, if `me` holds it.
+    fn stop_watching(&self, me: usize) {
+        let _ = self
+            .watcher
+            .compare_exchange(me + 2, NO_WATCHER, AcqRel, Relaxed);
+    }
+
     /// Queues a task woken outside this runtime's workers.
     fn push_remote(&self, task: Notified) {
         if self.inject.push(task) {
@@ -259,7 +317,7 @@ impl Shared {
                 .remotes
                 .iter()
                 .enumerate()
-                .any(|(i, r)| i != me && (!r.steal.is_empty() || r.lifo.is_occupied()))
+                .any(|(i, r)| i != me && !r.steal.is_empty())
     }
 
     /// Runs `future` to completion on the calling thread; the workers run
@@ -483,6 +541,7 @@ struct LifoSlot(AtomicPtr<Header>);
 
 impl LifoSlot {
     /// Puts `task` in the slot; returns the task it displaced.
+    #[must_use = "the displaced task must be queued, or its wake is lost"]
     fn replace(&self, task: Notified) -> Option<Notified> {
         let previous = self.0.swap(task.into_raw().as_ptr(), AcqRel);
         // SAFETY: the slot holds only pointers from `Notified::into_raw`,

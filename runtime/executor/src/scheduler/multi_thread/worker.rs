@@ -10,6 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,9 +26,9 @@ const EVENT_INTERVAL: u32 = 61;
 const INJECT_INTERVAL: u32 = 31;
 /// LIFO tasks run in a row before the queue gets a turn.
 const MAX_LIFO_POLLS: usize = 3;
-/// How long a sleeping worker waits before it looks again at another
-/// worker's occupied LIFO slot; if that worker has not started a new poll
-/// since, it is stuck in one, and the task in its slot is taken.
+/// How often the watching sleeper looks at the other workers' LIFO slots
+/// (see `Shared::watch_for`): a worker that started no poll in that time
+/// is stuck in one, and the task in its LIFO slot is taken.
 const LIFO_RECHECK: Duration = Duration::from_millis(2);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
@@ -77,16 +78,15 @@ impl Core {
     /// here (never more than fit, so no overflow goes back to it).
     fn pop_inject(&mut self, shared: &Shared) -> Option<Notified> {
         let room = self.run_queue.remaining_slots().min(INJECT_BATCH);
-        let share =
-            shared.inject.len.load(std::sync::atomic::Ordering::Relaxed) / shared.remotes.len() + 1;
+        let share = shared.inject.len.load(Relaxed) / shared.remotes.len() + 1;
         let run_queue = &mut self.run_queue;
         shared.inject.pop_batch(share.min(room + 1), |task| {
             run_queue.push_back(std::iter::once(task));
         })
     }
 
-    /// Looks for work on the other workers: half of a run queue, then a
-    /// LIFO slot, then the inject queue.
+    /// Looks for work on the other workers: half of a run queue, then the
+    /// inject queue.
     fn steal_work(&mut self, shared: &Shared) -> Option<Notified> {
         if !self.is_searching {
             self.is_searching = shared.idle.transition_worker_to_searching();
@@ -97,16 +97,14 @@ impl Core {
         let n = shared.remotes.len();
         let start = self.next_rand() as usize % n;
         let victims = (0..n).map(|i| (start + i) % n).filter(|&v| v != self.index);
-        for victim in victims.clone() {
+        for victim in victims {
             if let Some(task) = shared.remotes[victim].steal.steal_into(&mut self.run_queue) {
                 return Some(task);
             }
         }
-        for victim in victims {
-            if let Some(task) = shared.remotes[victim].lifo.take() {
-                return Some(task);
-            }
-        }
+        // LIFO slots are left alone here: a task there runs next on its
+        // own worker, and taking it would bounce a message-passing pair
+        // between threads. Only a stuck worker's slot is taken (`park`).
         self.pop_inject(shared)
     }
 
@@ -116,6 +114,11 @@ impl Core {
         let displaced = if is_yield {
             Some(task)
         } else {
+            if self.reactor.is_some() {
+                // Woken by the running task, which may yet block its
+                // thread: make sure a sleeper keeps an eye on the slot.
+                shared.request_watcher();
+            }
             shared.remotes[self.index].lifo.replace(task)
         };
         if let Some(task) = displaced {
@@ -276,12 +279,7 @@ impl WorkerContext {
     fn poll(&self, task: Notified) {
         self.with_core(|core| {
             let polls = &self.shared.remotes[core.index].polls;
-            polls.store(
-                polls
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    .wrapping_add(1),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            polls.store(polls.load(Relaxed).wrapping_add(1), Relaxed);
         });
         task.run();
     }
@@ -348,47 +346,45 @@ impl WorkerContext {
                 self.with_core(|core| core.is_searching = true);
                 break;
             }
-            let watched = self.watch_lifo_slots(index);
-            self.turn(if watched.is_empty() {
-                None
-            } else {
-                Some(LIFO_RECHECK)
-            });
-            if self.stuck_lifo(&watched) {
+            if !shared.watch_for(index) {
+                self.turn(None);
+                continue;
+            }
+            let polls = self.polls_of_others(index);
+            self.turn(Some(LIFO_RECHECK));
+            if let Some(task) = self.take_stuck_lifo(index, &polls) {
+                // Run it here, next: this worker leaves its sleep with it.
+                self.with_core(|core| core.schedule_local(shared, task, false));
                 let searching = !shared.idle.unpark_worker_by_id(index);
                 self.with_core(|core| core.is_searching = searching);
                 break;
             }
         }
+        shared.stop_watching(index);
         if let Some(hook) = &shared.config.on_thread_unpark {
             hook();
         }
         self.after_turn();
     }
 
-    /// Other workers with a task in their LIFO slot, and how many polls
-    /// each had started.
-    fn watch_lifo_slots(&self, me: usize) -> Vec<(usize, u32)> {
+    /// How many polls every other worker had started.
+    fn polls_of_others(&self, me: usize) -> Vec<(usize, u32)> {
         let remotes = &self.shared.remotes;
         (0..remotes.len())
-            .filter(|&i| i != me && remotes[i].lifo.is_occupied())
-            .map(|i| {
-                (
-                    i,
-                    remotes[i].polls.load(std::sync::atomic::Ordering::Relaxed),
-                )
-            })
+            .filter(|&i| i != me)
+            .map(|i| (i, remotes[i].polls.load(Relaxed)))
             .collect()
     }
 
-    /// Whether a watched worker still has its LIFO task and started no
-    /// poll since: it is stuck in one, so its LIFO task should move.
-    fn stuck_lifo(&self, watched: &[(usize, u32)]) -> bool {
+    /// The LIFO task of a worker that started no poll since `polls` was
+    /// read, a `LIFO_RECHECK` ago: that worker is stuck in one poll, so its
+    /// LIFO task moves here rather than wait for it.
+    fn take_stuck_lifo(&self, me: usize, polls: &[(usize, u32)]) -> Option<Notified> {
         let remotes = &self.shared.remotes;
-        watched.iter().any(|&(i, polls)| {
-            remotes[i].lifo.is_occupied()
-                && remotes[i].polls.load(std::sync::atomic::Ordering::Relaxed) == polls
-        })
+        polls
+            .iter()
+            .filter(|&&(i, seen)| i != me && remotes[i].polls.load(Relaxed) == seen)
+            .find_map(|&(i, _)| remotes[i].lifo.take())
     }
 }
 
