@@ -107,7 +107,11 @@ fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let plural = |n: usize| if n == 1 { "worker" } else { "workers" };
     /// Flags, environment, and the runtime line expected.
-    type Case = (&'static [&'static str], &'static [(&'static str, &'static str)], String);
+    type Case = (
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        String,
+    );
     let cases: &[Case] = &[
         (
             &[],

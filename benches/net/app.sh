@@ -106,11 +106,11 @@ command -v redis-server >/dev/null && HAVE_REDIS=1
 
 label_of() {
     case $1 in
-        http-corium) echo "Corium (examples/http_hello)" ;;
+        http-corium) echo "Corium current-thread (examples/http_hello)" ;;
         http-tokio) echo "tokio current_thread (http-tokio)" ;;
         http-epoll) echo "raw epoll loop (http-epoll, the limit)" ;;
         http-nginx) echo "nginx, 1 worker" ;;
-        resp-corium) echo "Corium (examples/mini_redis)" ;;
+        resp-corium) echo "Corium current-thread (examples/mini_redis)" ;;
         resp-tokio) echo "tokio current_thread (redis-tokio)" ;;
         resp-redis) echo "redis-server $(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')" ;;
         *) echo "$1" ;;
@@ -159,10 +159,10 @@ FIXED_PORT=""
 command_of() {
     FIXED_PORT=""
     case $1 in
-        http-corium) CMD=("$BIN/examples/http_hello" --addr 127.0.0.1:0) ;;
+        http-corium) CMD=("$BIN/examples/http_hello" --addr 127.0.0.1:0 --flavor current) ;;
         http-tokio) CMD=("$BIN/http-tokio" --addr 127.0.0.1:0) ;;
         http-epoll) CMD=("$BIN/http-epoll" --addr 127.0.0.1:0) ;;
-        resp-corium) CMD=("$BIN/examples/mini_redis" --addr 127.0.0.1:0) ;;
+        resp-corium) CMD=("$BIN/examples/mini_redis" --addr 127.0.0.1:0 --flavor current) ;;
         resp-tokio) CMD=("$BIN/redis-tokio" --addr 127.0.0.1:0) ;;
         http-nginx)
             FIXED_PORT=$(free_port)

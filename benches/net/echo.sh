@@ -5,6 +5,13 @@
 # under the same raw-epoll load generator (`loadgen`), interleaved round by
 # round, with the server pinned to CPU 0 and the load generator to CPU 1.
 #
+# Then the 2-worker run, unpinned (server and load generator share both
+# CPUs): Corium multi-thread (`--flavor multi --workers 2`), tokio
+# multi_thread and smol with 2 workers each, and Corium current-thread
+# unpinned (the figure Corium's 2-worker run is held to). Both groups are
+# interleaved together in every round, a server measured pinned and
+# unpinned counting as two entries.
+#
 # For each server and round:
 #   echo1   64-byte echo, 1 connection: RTT p50/p99, syscalls per round trip
 #   echo50  64-byte echo, 50 connections: req/s, server CPU and syscalls per request
@@ -28,21 +35,23 @@
 #   STREAM_DURATION [3]   measured seconds of stream
 #   STREAM_CONNS [1]      connections of stream
 #   CHURN [10000]         cycles of churn
-#   BENCHES ["echo1 echo50 stream churn"]
-#   SERVERS ["corium epoll polling tokio smol"]; also available, unpinned
-#                         (server and load generator share the cores):
-#                         tokio-mt, smol-mt (2 workers)
+#   BENCHES ["echo1 echo50 stream churn"]     what the pinned servers run
+#   SERVERS ["corium epoll polling tokio smol"]  pinned, one thread each
+#                         (SERVERS="" runs the unpinned servers alone)
+#   UNPINNED_BENCHES ["echo50"]                what the unpinned servers run
+#   UNPINNED_SERVERS ["corium-mt tokio-mt smol-mt corium"]  unpinned; the
+#                         -mt servers run 2 workers and only run unpinned
 #   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
 #   NO_BUILD [0]          1: do not run cargo build, use what is there
 #   OUT [benches/NET.md]  where the report goes
-# A run with ROUNDS=1 and the defaults takes about 1.5 minutes.
+# A run with ROUNDS=1 and the defaults takes about 2 minutes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # The exact command, with the settings that differ from the defaults.
 COMMAND=""
-for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS CARGO_TARGET_DIR NO_BUILD OUT; do
+for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS UNPINNED_BENCHES UNPINNED_SERVERS CARGO_TARGET_DIR NO_BUILD OUT; do
     if [[ -n "${!var+set}" ]]; then
         value=${!var}
         [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
@@ -60,7 +69,9 @@ STREAM_DURATION=${STREAM_DURATION:-3}
 STREAM_CONNS=${STREAM_CONNS:-1}
 CHURN=${CHURN:-10000}
 BENCHES=${BENCHES:-echo1 echo50 stream churn}
-SERVERS=${SERVERS:-corium epoll polling tokio smol}
+SERVERS=${SERVERS-corium epoll polling tokio smol}
+UNPINNED_BENCHES=${UNPINNED_BENCHES-echo50}
+UNPINNED_SERVERS=${UNPINNED_SERVERS-corium-mt tokio-mt smol-mt corium}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 NO_BUILD=${NO_BUILD:-0}
 OUT=${OUT:-$ROOT/benches/NET.md}
@@ -74,21 +85,25 @@ source "$ROOT/benches/net/lib.sh"
 
 label_of() {
     case $1 in
-        corium) echo "Corium (examples/echo)" ;;
+        corium) echo "Corium current-thread (examples/echo)" ;;
+        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
         epoll) echo "raw epoll loop (the limit)" ;;
         polling) echo "raw loop on polling::Poller::wait" ;;
         tokio) echo "tokio current_thread" ;;
         smol) echo "smol (async-executor + async-io)" ;;
-        tokio-mt) echo "tokio multi_thread, 2 workers (unpinned)" ;;
-        smol-mt) echo "smol, 2 executor threads (unpinned)" ;;
+        tokio-mt) echo "tokio multi_thread, 2 workers" ;;
+        smol-mt) echo "smol, 2 executor threads" ;;
         *) echo "$1" ;;
     esac
 }
 
-# The server's command line (without pinning).
+# The server's command line (without pinning). The examples pick their
+# runtime from the environment without --flavor (multi-thread, one worker
+# per core, if nothing is set), so Corium's flavor is always explicit.
 command_of() {
     case $1 in
-        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0" ;;
+        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor current" ;;
+        corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
         epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
         polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
         tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;
@@ -99,8 +114,16 @@ command_of() {
     esac
 }
 
-# Multi-thread servers run unpinned, as BENCHMARKS.md says.
-pinned() { [[ $1 != *-mt ]]; }
+# A run entry is a server and a placement, `pinned` (server on CPU 0, load
+# generator on CPU 1) or `unpinned` (both share the CPUs); its key, the
+# first column of $RESULTS, is the server's name, with `@unpinned` appended
+# for an unpinned run, so one server can be measured both ways.
+key_of() { if [[ $2 == unpinned ]]; then echo "$1@unpinned"; else echo "$1"; fi; }
+server_of() { echo "${1%@unpinned}"; }
+placement_of() { if [[ $1 == *@unpinned ]]; then echo unpinned; else echo pinned; fi; }
+
+# benches_of PLACEMENT: what the servers of that placement run.
+benches_of() { if [[ $1 == unpinned ]]; then echo "$UNPINNED_BENCHES"; else echo "$BENCHES"; fi; }
 
 # ---------------------------------------------------------------- build
 
@@ -109,13 +132,31 @@ if [[ "$NO_BUILD" != 1 ]]; then
     say "== building (release): corium-benches binaries"
     (cd "$ROOT" && cargo build --release --quiet -p corium-benches --bins)
 fi
+# ACTIVE: the keys (see key_of) of every entry that can run: the pinned
+# servers, then the unpinned ones.
 ACTIVE=()
+ENTRIES=()
 for server in $SERVERS; do
-    if ! command_of "$server" >/dev/null; then
-        say "unknown server '$server' (known: corium epoll polling tokio smol tokio-mt smol-mt)"
+    if [[ $server == *-mt ]]; then
+        say "$server runs 2 workers, which BENCHMARKS.md measures unpinned: list it in UNPINNED_SERVERS"
         exit 2
     fi
-    if [[ $server == corium ]]; then
+    ENTRIES+=("$server")
+done
+if [[ -n ${UNPINNED_BENCHES// /} ]]; then
+    for server in $UNPINNED_SERVERS; do
+        ENTRIES+=("$(key_of "$server" unpinned)")
+    done
+fi
+CORIUM_BUILT=""
+for key in "${ENTRIES[@]}"; do
+    server=$(server_of "$key")
+    if ! command_of "$server" >/dev/null; then
+        say "unknown server '$server' (known: corium corium-mt epoll polling tokio smol tokio-mt smol-mt)"
+        exit 2
+    fi
+    if [[ $server == corium* && -z $CORIUM_BUILT ]]; then
+        CORIUM_BUILT=no
         if [[ ! -f "$ROOT/examples/echo.rs" && ! -f "$ROOT/examples/echo/main.rs" ]]; then
             NOTES+=("Corium: skipped, examples/echo.rs does not exist yet.")
             say "corium: examples/echo.rs does not exist yet; skipped"
@@ -129,7 +170,9 @@ for server in $SERVERS; do
                 continue
             fi
         fi
+        CORIUM_BUILT=yes
     fi
+    [[ $server != corium* || $CORIUM_BUILT == yes ]] || continue
     exe=$(command_of "$server")
     exe=${exe%% *}
     if [[ ! -x "$exe" ]]; then
@@ -137,7 +180,7 @@ for server in $SERVERS; do
         say "$server: $exe is not built; skipped"
         continue
     fi
-    ACTIVE+=("$server")
+    ACTIVE+=("$key")
 done
 if [[ ! -x "$BIN/loadgen" ]]; then
     say "no load generator at $BIN/loadgen (build: cargo build --release -p corium-benches --bins)"
@@ -156,9 +199,9 @@ LOAD_PIN=()
 if [[ $NPROC -ge 2 ]] && command -v taskset >/dev/null; then
     SERVER_PIN=(taskset -c 0)
     LOAD_PIN=(taskset -c 1)
-    PINNING="server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (multi-thread servers unpinned)"
+    PINNING="one-thread tables: server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`); 2-worker table: neither pinned, server and load generator share both CPUs"
 else
-    PINNING="unpinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
+    PINNING="nothing pinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
     NOTES+=("Not pinned: $PINNING; server and load generator share the CPUs, so CPU per request is the figure to read.")
 fi
 
@@ -197,12 +240,17 @@ SEQ=0
 # json_get KEY FILE: the number stored under KEY in loadgen's JSON line.
 json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
 
-# Starts server $1, waiting for its `listening on` line; sets SERVER_PID
-# and SERVER_ADDR. Returns 1 if it does not come up.
+# The `runtime: ...` line each Corium flavor printed, e.g. `multi_thread
+# (2 workers)`, to show in the report which runtime was measured.
+declare -A RUNTIME_LINE=()
+
+# start_server SERVER PLACEMENT: starts SERVER (pinned to CPU 0 when
+# PLACEMENT is `pinned`), waiting for its `listening on` line; sets
+# SERVER_PID and SERVER_ADDR. Returns 1 if it does not come up.
 start_server() {
-    local server=$1 out=$WORK/server.out err=$WORK/server.$1.err cmd i
+    local server=$1 placement=$2 out=$WORK/server.out err=$WORK/server.$1.err cmd i
     read -r -a cmd <<<"$(command_of "$server")"
-    if pinned "$server"; then
+    if [[ $placement == pinned ]]; then
         cmd=("${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${cmd[@]}")
     fi
     : >"$out"
@@ -212,6 +260,7 @@ start_server() {
     for ((i = 0; i < 100; i++)); do
         SERVER_ADDR=$(sed -n 's/^listening on //p' "$out")
         if [[ -n $SERVER_ADDR ]]; then
+            [[ $server != corium* ]] || note_runtime "$server" "$out"
             return 0
         fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -224,19 +273,33 @@ start_server() {
     return 1
 }
 
+# note_runtime SERVER OUT: records the `runtime:` line a Corium example
+# prints right after `listening on` (waiting up to 1 s for it).
+note_runtime() {
+    local line="" i
+    for ((i = 0; i < 10; i++)); do
+        line=$(sed -n 's/^runtime: //p' "$2")
+        [[ -z $line ]] || break
+        sleep 0.1
+    done
+    RUNTIME_LINE[$1]=${line:-"(no runtime line)"}
+}
+
 stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     forget "$SERVER_PID"
 }
 
-# run_load SERVER BENCH ROUND: one load run against the running server,
+# run_load SERVER PLACEMENT BENCH ROUND: one load run against the running
+# server (the load generator pinned to CPU 1 when PLACEMENT is `pinned`),
 # appending a line to $RESULTS:
-#   server bench round rate MiB/s lat_p50 lat_p99 cpu_us/unit syscalls/unit
-# where the unit is a round trip (echo), a MiB echoed (stream) or a
-# connection (churn).
+#   key bench round rate MiB/s lat_p50 lat_p99 cpu_us/unit syscalls/unit
+# where the key is key_of SERVER PLACEMENT and the unit is a round trip
+# (echo), a MiB echoed (stream) or a connection (churn).
 run_load() {
-    local server=$1 bench=$2 round=$3 args=() warmup=$WARMUP
+    local server=$1 placement=$2 bench=$3 round=$4 args=() warmup=$WARMUP key
+    key=$(key_of "$server" "$placement")
     SEQ=$((SEQ + 1))
     case $bench in
         echo1) args=(--conns 1 --size "$SIZE" --duration "$DURATION") ;;
@@ -246,8 +309,10 @@ run_load() {
         *) say "unknown benchmark '$bench' (known: echo1 echo50 stream churn)"; exit 2 ;;
     esac
     local json=$WORK/load.$SEQ.json perf_out=$WORK/perf.$SEQ.out perf_pid="" ctl ack
-    local load=("${LOAD_PIN[@]+"${LOAD_PIN[@]}"}" "$BIN/loadgen" --addr "$SERVER_ADDR" --json "${args[@]}")
-    pinned "$server" || load=("$BIN/loadgen" --addr "$SERVER_ADDR" --json "${args[@]}")
+    local load=("$BIN/loadgen" --addr "$SERVER_ADDR" --json "${args[@]}")
+    if [[ $placement == pinned ]]; then
+        load=("${LOAD_PIN[@]+"${LOAD_PIN[@]}"}" "${load[@]}")
+    fi
     if [[ -n $PERF_EVENTS && $PERF_CONTROL == 1 ]]; then
         ctl=$WORK/ctl.$SEQ
         ack=$WORK/ack.$SEQ
@@ -277,7 +342,7 @@ run_load() {
     STARTED_PIDS+=("$load_pid")
     if ! wait "$load_pid"; then
         ok=0
-        say "$server $bench: loadgen failed: $(tail -n 2 "$json.err")"
+        say "$key $bench: loadgen failed: $(tail -n 2 "$json.err")"
     fi
     forget "$load_pid"
     if [[ -n $perf_pid ]]; then
@@ -322,11 +387,11 @@ run_load() {
     cpu=$(awk -v c="$cpu_ms" -v u="$units" 'BEGIN { if (c == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", c * 1000 / u }')
     sys=$(awk -v s="$syscalls" -v u="$units" 'BEGIN { if (s == "NA" || u + 0 <= 0) print "NA"; else printf "%.6f", s / u }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$server" "$bench" "$round" "$rate" "$mib" "$p50" "$p99" "$cpu" "$sys" >>"$RESULTS"
+        "$key" "$bench" "$round" "$rate" "$mib" "$p50" "$p99" "$cpu" "$sys" >>"$RESULTS"
     local unit
     case $bench in stream) unit=MiB ;; churn) unit=conn ;; *) unit=req ;; esac
-    say "$(printf '  %-9s %-6s %12.0f /s  %8.2f MiB/s  p50 %8s us  CPU %8s us/%s  %8s syscalls/%s' \
-        "$server" "$bench" "$rate" "$mib" "$p50" "$cpu" "$unit" "$sys" "$unit")"
+    say "$(printf '  %-18s %-6s %12.0f /s  %8.2f MiB/s  p50 %8s us  p99 %8s us  CPU %8s us/%s  %8s syscalls/%s' \
+        "$key" "$bench" "$rate" "$mib" "$p50" "$p99" "$cpu" "$unit" "$sys" "$unit")"
 }
 
 # ---------------------------------------------------------------- the run
@@ -336,12 +401,14 @@ START=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
     say "== round $round/$ROUNDS"
     rotate_order "$round"
-    for server in "${ORDER[@]}"; do
-        if ! start_server "$server"; then
+    for key in "${ORDER[@]}"; do
+        server=$(server_of "$key")
+        placement=$(placement_of "$key")
+        if ! start_server "$server" "$placement"; then
             continue
         fi
-        for bench in $BENCHES; do
-            run_load "$server" "$bench" "$round"
+        for bench in $(benches_of "$placement"); do
+            run_load "$server" "$placement" "$bench" "$round"
         done
         stop_server
     done
@@ -353,48 +420,68 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # summary, cell, ratio and has come from lib.sh.
 
+# table BENCH PLACEMENT: the table of BENCH for the entries of PLACEMENT.
+# Ratios are against two references A and B: the raw epoll loop and tokio
+# current_thread for the pinned one-thread servers; Corium current-thread
+# (unpinned too: the figure BENCHMARKS.md's stretch goal compares with) and
+# tokio multi_thread for the unpinned 2-worker table.
 table() {
-    local bench=$1 server
+    local bench=$1 placement=$2 key keys=() a b an bn title
+    for key in "${ACTIVE[@]}"; do
+        if [[ $(placement_of "$key") == "$placement" ]]; then
+            keys+=("$key")
+        fi
+    done
+    [[ ${#keys[@]} -gt 0 ]] || return 0
+    if [[ $placement == pinned ]]; then
+        a=epoll an="raw epoll" b=tokio bn=tokio title=""
+    else
+        a=corium@unpinned an="Corium ct" b=tokio-mt@unpinned bn=tokio-mt
+        title=", unpinned"
+    fi
     case $bench in
         echo1)
-            echo "### echo, $SIZE B, 1 connection"
+            echo "### echo, $SIZE B, 1 connection$title"
             echo
-            echo "| server | RTT p50 us | RTT p99 us | round trips/s | server CPU us/round trip | syscalls/round trip | CPU vs raw epoll | CPU vs tokio |"
+            echo "| server | RTT p50 us | RTT p99 us | round trips/s | server CPU us/round trip | syscalls/round trip | CPU vs $an | CPU vs $bn |"
             echo "|---|---|---|---|---|---|---|---|"
-            for server in "${ACTIVE[@]}"; do
-                echo "| $(label_of "$server") | $(cell "$server" echo1 6 1) | $(cell "$server" echo1 7 1) | $(cell "$server" echo1 4 0) | $(cell "$server" echo1 8 2) | $(cell "$server" echo1 9 2) | $(ratio "$server" epoll echo1 8) | $(ratio "$server" tokio echo1 8) |"
+            for key in "${keys[@]}"; do
+                echo "| $(label_of "$(server_of "$key")") | $(cell "$key" echo1 6 1) | $(cell "$key" echo1 7 1) | $(cell "$key" echo1 4 0) | $(cell "$key" echo1 8 2) | $(cell "$key" echo1 9 2) | $(ratio "$key" "$a" echo1 8) | $(ratio "$key" "$b" echo1 8) |"
             done
             ;;
         echo50)
-            echo "### echo, $SIZE B, $CONNS connections"
+            echo "### echo, $SIZE B, $CONNS connections$title"
             echo
-            echo "| server | req/s | server CPU us/req | syscalls/req | RTT p50 us | CPU vs raw epoll | CPU vs tokio | req/s vs tokio |"
-            echo "|---|---|---|---|---|---|---|---|"
-            for server in "${ACTIVE[@]}"; do
-                echo "| $(label_of "$server") | $(cell "$server" echo50 4 0) | $(cell "$server" echo50 8 2) | $(cell "$server" echo50 9 2) | $(cell "$server" echo50 6 0) | $(ratio "$server" epoll echo50 8) | $(ratio "$server" tokio echo50 8) | $(ratio "$server" tokio echo50 4) |"
+            echo "| server | req/s | server CPU us/req | syscalls/req | RTT p50 us | RTT p99 us | CPU vs $an | CPU vs $bn | req/s vs $bn | req/s vs $an |"
+            echo "|---|---|---|---|---|---|---|---|---|---|"
+            for key in "${keys[@]}"; do
+                echo "| $(label_of "$(server_of "$key")") | $(cell "$key" echo50 4 0) | $(cell "$key" echo50 8 2) | $(cell "$key" echo50 9 2) | $(cell "$key" echo50 6 0) | $(cell "$key" echo50 7 0) | $(ratio "$key" "$a" echo50 8) | $(ratio "$key" "$b" echo50 8) | $(ratio "$key" "$b" echo50 4) | $(ratio "$key" "$a" echo50 4) |"
             done
             ;;
         stream)
-            echo "### echo-stream, 64 KiB writes, $STREAM_CONNS connection(s)"
+            echo "### echo-stream, 64 KiB writes, $STREAM_CONNS connection(s)$title"
             echo
-            echo "| server | MiB/s | server CPU us/MiB | syscalls/MiB | CPU vs raw epoll | CPU vs tokio | MiB/s vs tokio |"
+            echo "| server | MiB/s | server CPU us/MiB | syscalls/MiB | CPU vs $an | CPU vs $bn | MiB/s vs $bn |"
             echo "|---|---|---|---|---|---|---|"
-            for server in "${ACTIVE[@]}"; do
-                echo "| $(label_of "$server") | $(cell "$server" stream 5 0) | $(cell "$server" stream 8 1) | $(cell "$server" stream 9 1) | $(ratio "$server" epoll stream 8) | $(ratio "$server" tokio stream 8) | $(ratio "$server" tokio stream 5) |"
+            for key in "${keys[@]}"; do
+                echo "| $(label_of "$(server_of "$key")") | $(cell "$key" stream 5 0) | $(cell "$key" stream 8 1) | $(cell "$key" stream 9 1) | $(ratio "$key" "$a" stream 8) | $(ratio "$key" "$b" stream 8) | $(ratio "$key" "$b" stream 5) |"
             done
             ;;
         churn)
-            echo "### accept-churn, $CHURN connect/send $SIZE B/recv/close cycles"
+            echo "### accept-churn, $CHURN connect/send $SIZE B/recv/close cycles$title"
             echo
-            echo "| server | conns/s | cycle p50 us | server CPU us/conn | syscalls/conn | CPU vs raw epoll | CPU vs tokio |"
+            echo "| server | conns/s | cycle p50 us | server CPU us/conn | syscalls/conn | CPU vs $an | CPU vs $bn |"
             echo "|---|---|---|---|---|---|---|"
-            for server in "${ACTIVE[@]}"; do
-                echo "| $(label_of "$server") | $(cell "$server" churn 4 0) | $(cell "$server" churn 6 1) | $(cell "$server" churn 8 2) | $(cell "$server" churn 9 2) | $(ratio "$server" epoll churn 8) | $(ratio "$server" tokio churn 8) |"
+            for key in "${keys[@]}"; do
+                echo "| $(label_of "$(server_of "$key")") | $(cell "$key" churn 4 0) | $(cell "$key" churn 6 1) | $(cell "$key" churn 8 2) | $(cell "$key" churn 9 2) | $(ratio "$key" "$a" churn 8) | $(ratio "$key" "$b" churn 8) |"
             done
             ;;
     esac
     echo
 }
+
+# Whether any entry runs unpinned.
+has_unpinned() { [[ " ${ACTIVE[*]} " == *"@unpinned "* ]]; }
 
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 REPORT=$WORK/report.md
@@ -409,14 +496,34 @@ REPORT=$WORK/report.md
     echo "- $PINNING"
     echo "- load: \`loadgen\` (benches/src/bin/loadgen.rs: one thread, raw epoll, non-blocking sockets); echo runs ${WARMUP} s warm-up then ${DURATION} s measured, stream ${STREAM_DURATION} s measured"
     echo "- server CPU and syscalls: $PERF_WHY"
-    echo "- cells: median (min..max) over the rounds; ratios are of medians; \"vs tokio\" is against tokio current_thread"
+    echo "- cells: median (min..max) over the rounds; ratios are of medians; in the one-thread tables \"vs tokio\" is against tokio current_thread, in the 2-worker table \"vs tokio-mt\" is against tokio multi_thread (2 workers) and \"vs Corium ct\" against Corium current-thread, both unpinned in the same run"
+    for server in "${!RUNTIME_LINE[@]}"; do
+        echo "- $(label_of "$server") printed \`runtime: ${RUNTIME_LINE[$server]}\`"
+    done
     for note in "${NOTES[@]+"${NOTES[@]}"}"; do
         echo "- $note"
     done
     echo
-    for bench in $BENCHES; do
-        table "$bench"
-    done
+    if [[ -n ${SERVERS// /} ]]; then
+        echo "## One thread, server pinned to CPU 0, load generator to CPU 1"
+        echo
+        for bench in $BENCHES; do
+            table "$bench" pinned
+        done
+    fi
+    if has_unpinned; then
+        echo "## 2 workers, unpinned: server and load generator share both CPUs"
+        echo
+        echo "Corium multi-thread, tokio multi_thread and smol with 2 worker threads each, and"
+        echo "Corium current-thread for comparison, none pinned: the load generator (one"
+        echo "thread) competes with the server's threads for the 2 CPUs, so server CPU per"
+        echo "request is the figure to read (BENCHMARKS.md: req/s at least tokio-mt's, CPU per"
+        echo "request at most tokio-mt's; stretch: within 5% of Corium current-thread's)."
+        echo
+        for bench in $UNPINNED_BENCHES; do
+            table "$bench" unpinned
+        done
+    fi
     echo "Server CPU is the server process's task-clock over the measured window divided by"
     echo "the requests (MiB, connections) the load generator completed in that window;"
     echo "syscalls likewise from raw_syscalls:sys_enter. On loopback most of a request's"
@@ -425,6 +532,10 @@ REPORT=$WORK/report.md
     echo "compare; absolute figures move with the host (see shared BENCHMARKS.md)."
     has tokio || echo "(tokio was not measured in this run: the \"vs tokio\" columns are n/a.)"
     has epoll || echo "(the raw epoll loop was not measured in this run: the \"vs raw epoll\" columns are n/a.)"
+    if has_unpinned; then
+        has tokio-mt@unpinned || echo "(tokio multi_thread was not measured in this run: the \"vs tokio-mt\" columns are n/a.)"
+        has corium@unpinned || echo "(Corium current-thread was not measured unpinned in this run: the \"vs Corium ct\" columns are n/a.)"
+    fi
 } >"$REPORT"
 
 cat "$REPORT"

@@ -70,6 +70,7 @@ fn run_micro(benches: &[Bench], options: &Options, args: &[String]) -> Result<()
         Sizes::full()
     };
     let runtimes = runtimes::all();
+    let load_before = report::load_average();
 
     let results = harness::run_all(benches, &runtimes, &sizes, options.rounds);
     let report = report::render(
@@ -79,6 +80,7 @@ fn run_micro(benches: &[Bench], options: &Options, args: &[String]) -> Result<()
         options.rounds,
         &sizes,
         options.quick,
+        &load_before,
     );
     print!("{report}");
     write_report(&report::micro_md_path(), &report)

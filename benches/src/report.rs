@@ -21,8 +21,8 @@ pub fn sync_md_path() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/SYNC.md"))
 }
 
-/// The whole report: header (command, date, machine, how it was run), the
-/// table, and how to read it.
+/// The whole report: header (command, date, machine and its load average
+/// before the run and now, how it was run), the table, and how to read it.
 pub fn render(
     results: &[BenchResult],
     runtimes: &[Box<dyn Runtime>],
@@ -30,6 +30,7 @@ pub fn render(
     rounds: usize,
     sizes: &Sizes,
     quick: bool,
+    load_before: &str,
 ) -> String {
     let names: Vec<&str> = runtimes.iter().map(|rt| rt.name()).collect();
     let mut out = String::new();
@@ -38,10 +39,12 @@ pub fn render(
     let _ = writeln!(out, "- date: {}", date_utc());
     let _ = writeln!(
         out,
-        "- machine: {} CPUs (nproc), {}, kernel {}",
+        "- machine: {} CPUs (nproc), {}, kernel {}; load average before: {load_before}, \
+         after: {} (a shared machine: other builds may have been running)",
         nproc(),
         cpu_model(),
-        kernel()
+        kernel(),
+        load_average(),
     );
     let _ = writeln!(
         out,
