@@ -123,6 +123,11 @@ struct Remote {
     /// that sees it unchanged knows the worker is stuck in one poll.
     polls: std::sync::atomic::AtomicU32,
     reactor: corium_reactor::Handle,
+    /// The reactor itself. Its worker locks it to turn it; another worker
+    /// may `try_lock` it to turn it once when this one has stalled (the OS
+    /// took its thread away, or a poll blocks), so its sockets' events are
+    /// not left waiting for it. `None` once shut down.
+    driver: Mutex<Option<Reactor>>,
 }
 
 impl Shared {
@@ -143,8 +148,9 @@ impl Shared {
                 lifo: LifoSlot::default(),
                 polls: std::sync::atomic::AtomicU32::new(0),
                 reactor: reactor.handle(),
+                driver: Mutex::new(Some(reactor)),
             });
-            cores.push(worker::Core::new(index, local, reactor));
+            cores.push(worker::Core::new(index, local, num_workers));
         }
         let shared = Arc::new(Shared {
             reactor: handles[0].clone(),
@@ -254,8 +260,9 @@ impl Shared {
         }
     }
 
-    /// Asks a sleeping worker to watch the LIFO slots, unless one does
-    /// already (a relaxed load, when so: this runs at every LIFO fill).
+    /// Asks for a sleeping worker to watch the LIFO slots, unless one does
+    /// or was asked already (a relaxed load, then: this runs at every LIFO
+    /// fill).
     fn request_watcher(&self) {
         if self.watcher.load(Relaxed) != NO_WATCHER
             || self
@@ -265,21 +272,21 @@ impl Shared {
         {
             return;
         }
-        match self.idle.any_sleeper() {
-            Some(index) => self.remotes[index].reactor.unpark(),
-            // Everyone is awake; the next worker to sleep takes the watch.
-            None => self.watcher.store(NO_WATCHER, Release),
+        // With everyone awake, the next worker to sleep takes the watch.
+        if let Some(index) = self.idle.any_sleeper() {
+            self.remotes[index].reactor.unpark();
         }
     }
 
     /// Whether sleeping worker `me` should watch the LIFO slots (sleep at
-    /// most `LIFO_RECHECK`, then look). One sleeper does, while another
-    /// worker is awake: that worker may block its thread in a poll with a
-    /// task in its LIFO slot, which would otherwise wait for that poll
-    /// however long it takes (tokio's LIFO slot works that way). The watch
-    /// costs the watcher a wakeup every `LIFO_RECHECK` while others work,
-    /// nothing while all sleep; a LIFO fill asks for it when nobody holds
-    /// it (`request_watcher`).
+    /// most `LIFO_RECHECK`, then look). A task that wakes another puts it
+    /// in its worker's LIFO slot and asks for a watcher
+    /// (`request_watcher`); one sleeper then watches for as long as some
+    /// other worker is awake, since that worker may block its thread in a
+    /// poll with a task in its LIFO slot, which would otherwise wait for
+    /// that poll however long it takes (tokio's LIFO slot works that way).
+    /// The watch costs the watcher a wakeup every `LIFO_RECHECK` while
+    /// others work; nothing when no task wakes another, or all sleep.
     fn watch_for(&self, me: usize) -> bool {
         let mine = me + 2;
         if !self.idle.others_awake() {
@@ -288,7 +295,7 @@ impl Shared {
         }
         let current = self.watcher.load(Acquire);
         current == mine
-            || ((current == NO_WATCHER || current == WATCHER_WANTED)
+            || (current == WATCHER_WANTED
                 && self
                     .watcher
                     .compare_exchange(current, mine, AcqRel, Relaxed)
@@ -376,10 +383,15 @@ impl Shared {
         self.begin_shutdown();
         self.wait_for_workers(deadline);
         self.owned.close_and_shutdown_all();
-        // Dropping the reactors wakes every socket and timer waiter; their
-        // tasks are complete, so those wakes only drop references.
         let cores = std::mem::take(&mut *self.cores.lock());
         drop(cores);
+        // Dropping the reactors wakes every socket and timer waiter; their
+        // tasks are complete, so those wakes only drop references. A
+        // worker still turning one (detached at the deadline) keeps it.
+        for remote in self.remotes.iter() {
+            let reactor = remote.driver.try_lock().and_then(|mut slot| slot.take());
+            drop(reactor);
+        }
     }
 
     /// Waits until every worker thread but this one has stopped, or the
@@ -417,8 +429,7 @@ impl Shared {
 
     fn on_task_panic(&self) {
         if self.config.unhandled_panic == UnhandledPanic::ShutdownRuntime {
-            self.panicked
-                .store(true, std::sync::atomic::Ordering::Release);
+            self.panicked.store(true, Release);
             self.begin_shutdown();
         }
     }

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use corium_reactor::{coop, Reactor};
+use corium_reactor::coop;
 
 use super::queue;
 use super::Shared;
@@ -29,7 +29,7 @@ const MAX_LIFO_POLLS: usize = 3;
 /// How often the watching sleeper looks at the other workers' LIFO slots
 /// (see `Shared::watch_for`): a worker that started no poll in that time
 /// is stuck in one, and the task in its LIFO slot is taken.
-const LIFO_RECHECK: Duration = Duration::from_millis(2);
+const LIFO_RECHECK: Duration = Duration::from_millis(1);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
 
@@ -37,9 +37,12 @@ const INJECT_BATCH: usize = 32;
 pub(crate) struct Core {
     index: usize,
     run_queue: queue::Local<Notified>,
-    /// Taken out while the reactor turns, so wakes during the turn can
-    /// reach the run queue.
-    reactor: Option<Reactor>,
+    /// Set while this worker turns a reactor: wakes then wait for the
+    /// turn's end to wake other workers (`after_turn`), once for the batch.
+    turning: bool,
+    /// Polls each worker had started at this worker's last look, to tell
+    /// a stalled worker (see `turn_stalled_reactors`).
+    last_polls: Vec<u32>,
     tick: u32,
     is_searching: bool,
     rand: u32,
@@ -49,12 +52,13 @@ impl Core {
     pub(super) fn new(
         index: usize,
         run_queue: queue::Local<Notified>,
-        reactor: Reactor,
+        workers: usize,
     ) -> Box<Core> {
         Box::new(Core {
             index,
             run_queue,
-            reactor: Some(reactor),
+            turning: false,
+            last_polls: vec![0; workers],
             tick: 0,
             is_searching: false,
             rand: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
@@ -114,7 +118,7 @@ impl Core {
         let displaced = if is_yield {
             Some(task)
         } else {
-            if self.reactor.is_some() {
+            if !self.turning {
                 // Woken by the running task, which may yet block its
                 // thread: make sure a sleeper keeps an eye on the slot.
                 shared.request_watcher();
@@ -131,7 +135,7 @@ impl Core {
     /// (`after_turn`): one for the whole batch.
     fn push_back(&mut self, shared: &Shared, task: Notified) {
         self.run_queue.push_back_or_overflow(task, &shared.inject);
-        if self.reactor.is_some() {
+        if !self.turning {
             shared.notify_parked();
         }
     }
@@ -286,15 +290,54 @@ impl WorkerContext {
 
     /// Turns this worker's reactor, waiting up to `timeout`.
     fn turn(&self, timeout: Option<Duration>) {
-        let Some(mut reactor) = self.with_core(|core| core.reactor.take()).flatten() else {
+        let Some(index) = self.with_core(|core| core.index) else {
             return;
         };
+        let mut driver = self.shared.remotes[index].driver.lock();
+        let Some(reactor) = driver.as_mut() else {
+            return;
+        };
+        self.with_core(|core| core.turning = true);
         // An error here is a broken poller (EBADF and the like); the
         // runtime cannot recover from that, and hiding it would spin.
         if let Err(e) = reactor.park(timeout) {
             panic!("corium: the reactor failed to wait for events: {e}");
         }
-        self.with_core(|core| core.reactor = Some(reactor));
+        self.with_core(|core| core.turning = false);
+    }
+
+    /// Turns, once and without waiting, the reactor of every other worker
+    /// that started no poll since this one last looked and is not turning
+    /// it itself: its thread is stalled (the OS runs something else there,
+    /// or a poll blocks), and its sockets' events should not wait for it.
+    /// The tasks they wake come to this worker.
+    fn turn_stalled_reactors(&self) {
+        let remotes = &self.shared.remotes;
+        let Some(stalled) = self.with_core(|core| {
+            let mut stalled = Vec::new();
+            for (i, remote) in remotes.iter().enumerate() {
+                let polls = remote.polls.load(Relaxed);
+                if i != core.index && core.last_polls[i] == polls {
+                    stalled.push(i);
+                }
+                core.last_polls[i] = polls;
+            }
+            stalled
+        }) else {
+            return;
+        };
+        for i in stalled {
+            let Some(mut driver) = remotes[i].driver.try_lock() else {
+                continue; // its worker is turning it, or asleep in it
+            };
+            if let Some(reactor) = driver.as_mut() {
+                self.with_core(|core| core.turning = true);
+                // A failed look at another worker's poller is left to
+                // that worker, which reports it on its own next turn.
+                let _ = reactor.turn(Some(Duration::ZERO));
+                self.with_core(|core| core.turning = false);
+            }
+        }
     }
 
     /// After a turn: if the wakes brought more work than this worker will
@@ -352,6 +395,7 @@ impl WorkerContext {
             }
             let polls = self.polls_of_others(index);
             self.turn(Some(LIFO_RECHECK));
+            self.turn_stalled_reactors();
             if let Some(task) = self.take_stuck_lifo(index, &polls) {
                 // Run it here, next: this worker leaves its sleep with it.
                 self.with_core(|core| core.schedule_local(shared, task, false));
