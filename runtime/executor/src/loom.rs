@@ -82,3 +82,29 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// Runs `f` under loom, exploring every interleaving with at most
+/// `bound` preemptions (`None`: all of them) unless
+/// `LOOM_MAX_PREEMPTIONS` is set, and prints how many it explored
+/// (seen with `--nocapture`).
+#[cfg(all(test, loom))]
+pub(crate) fn model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+        builder.preemption_bound = bound;
+    }
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    let start = std::time::Instant::now();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    eprintln!(
+        "{}: {} interleavings, preemption bound {:?}, {:.2?}",
+        std::thread::current().name().unwrap_or("model"),
+        runs.load(std::sync::atomic::Ordering::Relaxed),
+        builder.preemption_bound,
+        start.elapsed()
+    );
+}
