@@ -330,10 +330,9 @@ impl fmt::Debug for State {
 /// slot from one thread to the next.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use crate::loom::model;
     use super::*;
+    use crate::loom::model;
     use crate::loom::{thread, Arc, UnsafeCell};
-
 
     /// A task being polled: the run queue's reference became the running
     /// one. `refs` counts it with the others (the `JoinHandle`'s, wakers').

@@ -709,8 +709,8 @@ mod tests {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use crate::loom::model;
     use super::*;
+    use crate::loom::model;
     use crate::loom::thread;
     use std::cell::RefCell;
 
@@ -739,7 +739,6 @@ mod loom_tests {
             got
         })
     }
-
 
     /// Checks that `got`, from the owner, the thieves and the overflow,
     /// holds each value of `0..len` exactly once.
