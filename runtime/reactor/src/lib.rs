@@ -27,5 +27,5 @@ pub use context::{
     enter_driving, exit_driving, is_driving_thread, DrivingGuard, EnterGuard, TryCurrentError,
 };
 pub use io::{Interest, Ready, ReadyEvent, Registration};
-pub use reactor::{BlockingJob, Handle, Reactor};
+pub use reactor::{BlockingJob, Handle, PollBuffer, Reactor};
 pub use sys::Backend;

@@ -61,6 +61,35 @@ struct Group {
     next: std::sync::atomic::AtomicUsize,
 }
 
+impl Shared {
+    /// Sets readiness from `events` and collects the wakers to wake.
+    fn dispatch_io(&self, events: &Events, wakers: &mut Vec<Waker>) {
+        let selector = &self.selector;
+        let rearm = selector.needs_rearm();
+        let registrations = self.registrations.lock();
+        events.for_each(|key, ready| {
+            let Some(io) = registrations.dispatch(key, ready, wakers) else {
+                return;
+            };
+            // A oneshot registration is disarmed by its event; a task still
+            // waiting in a direction this event did not satisfy needs it
+            // armed again, for that direction only (arming a direction that
+            // is ready would fire at once, forever).
+            if rearm {
+                let (read, write) = io.waiting();
+                if read || write {
+                    // SAFETY: `io` is in the slab, so its fd is open
+                    // (`ScheduledIo::fd`'s invariant).
+                    let fd = unsafe { BorrowedFd::borrow_raw(io.fd) };
+                    // A failed re-arm leaves the waiter to its timeout or
+                    // the next poll, which re-arms and reports the error.
+                    let _ = selector.rearm(fd, key, read, write);
+                }
+            }
+        });
+    }
+}
+
 #[derive(Default)]
 struct Registrations {
     slab: Slab<Arc<ScheduledIo>>,
@@ -74,6 +103,19 @@ pub struct Reactor {
     shared: Arc<Shared>,
     events: Events,
     wakers: Vec<Waker>,
+}
+
+/// The events and wakers of [`Handle::poll_now`], kept by the polling
+/// thread so that a look allocates nothing.
+pub struct PollBuffer {
+    events: Events,
+    wakers: Vec<Waker>,
+}
+
+impl fmt::Debug for PollBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollBuffer").finish_non_exhaustive()
+    }
 }
 
 /// A cheap, clonable reference to a [`Reactor`]: what registrations, timers
@@ -218,30 +260,7 @@ impl Reactor {
     }
 
     fn dispatch_io(&mut self) {
-        let wakers = &mut self.wakers;
-        let selector = &self.shared.selector;
-        let rearm = selector.needs_rearm();
-        let registrations = self.shared.registrations.lock();
-        self.events.for_each(|key, ready| {
-            let Some(io) = registrations.dispatch(key, ready, wakers) else {
-                return;
-            };
-            // A oneshot registration is disarmed by its event; a task still
-            // waiting in a direction this event did not satisfy needs it
-            // armed again, for that direction only (arming a direction that
-            // is ready would fire at once, forever).
-            if rearm {
-                let (read, write) = io.waiting();
-                if read || write {
-                    // SAFETY: `io` is in the slab, so its fd is open
-                    // (`ScheduledIo::fd`'s invariant).
-                    let fd = unsafe { BorrowedFd::borrow_raw(io.fd) };
-                    // A failed re-arm leaves the waiter to its timeout or
-                    // the next poll, which re-arms and reports the error.
-                    let _ = selector.rearm(fd, key, read, write);
-                }
-            }
-        });
+        self.shared.dispatch_io(&self.events, &mut self.wakers);
     }
 
     fn collect_expired_timers(&mut self) {
@@ -357,6 +376,45 @@ impl Handle {
         member
             .upgrade()
             .map_or_else(|| self.clone(), |shared| Handle { shared })
+    }
+
+    /// A buffer for [`poll_now`](Self::poll_now) calls made by one thread.
+    pub fn poll_buffer(&self) -> PollBuffer {
+        PollBuffer {
+            events: self.shared.selector.new_events(),
+            wakers: Vec::new(),
+        }
+    }
+
+    /// Looks at this reactor's I/O from a thread that does not drive it,
+    /// without waiting, and wakes the tasks of the sockets that are ready;
+    /// returns how many. For a multi-thread worker to serve the sockets of
+    /// a worker that is not running (descheduled, asleep, or busy in a
+    /// long poll). Timers stay with the reactor's own thread. On a backend
+    /// that allows one waiter at a time it does nothing.
+    ///
+    /// A wakeup meant for the reactor's thread is passed on to it.
+    pub fn poll_now(&self, buffer: &mut PollBuffer) -> usize {
+        let shared = &self.shared;
+        if !shared.selector.allows_concurrent_waits() || self.is_shutdown() {
+            return 0;
+        }
+        if shared
+            .selector
+            .wait(&mut buffer.events, Some(Duration::ZERO))
+            .is_err()
+        {
+            return 0; // the owner meets the error on its own turn
+        }
+        if buffer.events.has_wakeup() {
+            let _ = shared.selector.notify();
+        }
+        shared.dispatch_io(&buffer.events, &mut buffer.wakers);
+        let n = buffer.wakers.len();
+        for waker in buffer.wakers.drain(..) {
+            waker.wake();
+        }
+        n
     }
 
     /// Whether this reactor is one of a multi-thread runtime's group.
@@ -498,6 +556,53 @@ mod tests {
         assert!(!second.readiness().is_read_closed(), "stale event ignored");
         registrations.dispatch(second.key, Ready::READ_CLOSED, &mut wakers);
         assert!(second.readiness().is_read_closed());
+    }
+
+    #[test]
+    fn poll_now_from_another_thread_delivers_readiness() {
+        use std::io::Write;
+        let reactor = Reactor::new().unwrap();
+        let handle = reactor.handle();
+        let (a, mut peer) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let registration = Registration::with_handle(&handle, a).unwrap();
+        peer.write_all(b"x").unwrap();
+        let mut buffer = handle.poll_buffer();
+        let looker = handle.clone();
+        std::thread::spawn(move || looker.poll_now(&mut buffer))
+            .join()
+            .unwrap();
+        assert!(
+            registration.readiness().is_readable(),
+            "the look set readiness"
+        );
+        drop(reactor);
+    }
+
+    #[test]
+    fn poll_now_passes_a_wakeup_on_to_the_reactors_thread() {
+        // A look that takes the wakeup meant for the parked thread must
+        // give it back, or that thread sleeps through its unpark.
+        for _ in 0..20 {
+            let mut reactor = Reactor::new().unwrap();
+            let handle = reactor.handle();
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            let parked = std::thread::spawn(move || {
+                reactor.park(None).unwrap();
+                done_tx.send(()).unwrap();
+                reactor
+            });
+            std::thread::sleep(Duration::from_millis(2));
+            handle.unpark();
+            let mut buffer = handle.poll_buffer();
+            for _ in 0..50 {
+                handle.poll_now(&mut buffer);
+            }
+            done_rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the parked thread woke");
+            drop(parked.join().unwrap());
+        }
     }
 
     #[test]

@@ -160,6 +160,27 @@ impl Selector {
         }
     }
 
+    /// An empty events buffer for this backend.
+    pub(crate) fn new_events(&self) -> Events {
+        match self {
+            #[cfg(target_os = "linux")]
+            Selector::Epoll(_) => Events::Epoll(Vec::with_capacity(EVENT_CAPACITY)),
+            Selector::Portable(_) => Events::Portable(polling::Events::with_capacity(
+                std::num::NonZeroUsize::new(EVENT_CAPACITY).expect("nonzero"),
+            )),
+        }
+    }
+
+    /// Whether two threads may wait on this selector at once (epoll may;
+    /// `polling::Poller::wait` returns at once for the second).
+    pub(crate) fn allows_concurrent_waits(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Selector::Epoll(_) => true,
+            Selector::Portable(_) => false,
+        }
+    }
+
     /// Wakes a thread blocked in `wait`.
     pub(crate) fn notify(&self) -> io::Result<()> {
         match self {
@@ -180,6 +201,15 @@ impl Selector {
 }
 
 impl Events {
+    /// Whether the last wait returned the wakeup event.
+    pub(crate) fn has_wakeup(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Events::Epoll(events) => events.iter().any(|e| e.data.u64() as usize == WAKE_KEY),
+            Events::Portable(_) => false,
+        }
+    }
+
     /// Calls `f(key, readiness)` for each event of the last wait, skipping
     /// wakeups.
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, Ready)) {

@@ -150,7 +150,12 @@ impl Shared {
                 reactor: reactor.handle(),
                 driver: Mutex::new(Some(reactor)),
             });
-            cores.push(worker::Core::new(index, local, num_workers));
+            cores.push(worker::Core::new(
+                index,
+                local,
+                num_workers,
+                handles[index].poll_buffer(),
+            ));
         }
         let shared = Arc::new(Shared {
             reactor: handles[0].clone(),

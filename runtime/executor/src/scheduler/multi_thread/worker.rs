@@ -41,8 +41,12 @@ pub(crate) struct Core {
     /// turn's end to wake other workers (`after_turn`), once for the batch.
     turning: bool,
     /// Polls each worker had started at this worker's last look, to tell
-    /// a stalled worker (see `turn_stalled_reactors`).
+    /// a stalled worker (see `poll_stalled_reactors`).
     last_polls: Vec<u32>,
+    /// The stalled workers of the last look (kept to reuse its memory).
+    stalled: Vec<usize>,
+    /// Events and wakers of looks at other workers' reactors.
+    poll_buffer: Option<corium_reactor::PollBuffer>,
     tick: u32,
     is_searching: bool,
     rand: u32,
@@ -53,12 +57,15 @@ impl Core {
         index: usize,
         run_queue: queue::Local<Notified>,
         workers: usize,
+        poll_buffer: corium_reactor::PollBuffer,
     ) -> Box<Core> {
         Box::new(Core {
             index,
             run_queue,
             turning: false,
             last_polls: vec![0; workers],
+            stalled: Vec::with_capacity(workers),
+            poll_buffer: Some(poll_buffer),
             tick: 0,
             is_searching: false,
             rand: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
@@ -235,6 +242,7 @@ impl WorkerContext {
             };
             if tick % EVENT_INTERVAL == 0 {
                 self.turn(Some(Duration::ZERO));
+                self.poll_stalled_reactors();
                 self.after_turn();
             }
             if let Some(task) = task {
@@ -306,15 +314,18 @@ impl WorkerContext {
         self.with_core(|core| core.turning = false);
     }
 
-    /// Turns, once and without waiting, the reactor of every other worker
-    /// that started no poll since this one last looked and is not turning
-    /// it itself: its thread is stalled (the OS runs something else there,
-    /// or a poll blocks), and its sockets' events should not wait for it.
-    /// The tasks they wake come to this worker.
-    fn turn_stalled_reactors(&self) {
+    /// Looks, without waiting, at the sockets of every other worker that
+    /// started no poll since this one last looked: that worker is asleep,
+    /// or its thread is stalled (the OS runs something else there, or a
+    /// poll blocks). Their ready sockets' tasks come to this worker instead
+    /// of waiting for that one (`corium_reactor::Handle::poll_now`); this
+    /// is what keeps a descheduled worker's connections moving when the
+    /// cores are shared with other programs.
+    fn poll_stalled_reactors(&self) {
         let remotes = &self.shared.remotes;
-        let Some(stalled) = self.with_core(|core| {
-            let mut stalled = Vec::new();
+        let Some(mut stalled) = self.with_core(|core| {
+            let mut stalled = std::mem::take(&mut core.stalled);
+            stalled.clear();
             for (i, remote) in remotes.iter().enumerate() {
                 let polls = remote.polls.load(Relaxed);
                 if i != core.index && core.last_polls[i] == polls {
@@ -326,18 +337,21 @@ impl WorkerContext {
         }) else {
             return;
         };
-        for i in stalled {
-            let Some(mut driver) = remotes[i].driver.try_lock() else {
-                continue; // its worker is turning it, or asleep in it
+        if !stalled.is_empty() {
+            let Some(mut buffer) = self.with_core(|core| core.poll_buffer.take()).flatten() else {
+                return;
             };
-            if let Some(reactor) = driver.as_mut() {
-                self.with_core(|core| core.turning = true);
-                // A failed look at another worker's poller is left to
-                // that worker, which reports it on its own next turn.
-                let _ = reactor.turn(Some(Duration::ZERO));
-                self.with_core(|core| core.turning = false);
+            self.with_core(|core| core.turning = true);
+            for &i in &stalled {
+                remotes[i].reactor.poll_now(&mut buffer);
             }
+            self.with_core(|core| {
+                core.turning = false;
+                core.poll_buffer = Some(buffer);
+            });
         }
+        stalled.clear();
+        self.with_core(|core| core.stalled = stalled);
     }
 
     /// After a turn: if the wakes brought more work than this worker will
@@ -395,7 +409,7 @@ impl WorkerContext {
             }
             let polls = self.polls_of_others(index);
             self.turn(Some(LIFO_RECHECK));
-            self.turn_stalled_reactors();
+            self.poll_stalled_reactors();
             if let Some(task) = self.take_stuck_lifo(index, &polls) {
                 // Run it here, next: this worker leaves its sleep with it.
                 self.with_core(|core| core.schedule_local(shared, task, false));
