@@ -54,17 +54,7 @@ struct Message {
 type Room = broadcast::Sender<Message>;
 
 fn main() -> ExitCode {
-    let options = cli::parse("chat", "127.0.0.1:7001", &[]);
-    let served = options
-        .runtime()
-        .and_then(|rt| rt.block_on(serve(&options.addr)));
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("chat: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("chat", "127.0.0.1:7001", serve)
 }
 
 /// Accepts clients forever; each gets a name and a task.

@@ -31,17 +31,7 @@ const BUF_SIZE: usize = 16 * 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let options = cli::parse("echo", "127.0.0.1:7000", &[]);
-    let served = options
-        .runtime()
-        .and_then(|rt| rt.block_on(serve(&options.addr)));
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("echo", "127.0.0.1:7000", serve)
 }
 
 /// Accepts connections forever, one task each.

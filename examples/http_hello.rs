@@ -52,17 +52,7 @@ const LINGER: Duration = Duration::from_secs(1);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let options = cli::parse("http_hello", "127.0.0.1:7080", &[]);
-    let served = options
-        .runtime()
-        .and_then(|rt| rt.block_on(serve(&options.addr)));
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("http_hello: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("http_hello", "127.0.0.1:7080", serve)
 }
 
 /// Accepts connections forever, one task each.

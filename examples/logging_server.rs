@@ -56,17 +56,7 @@ const MAX_RECORD: usize = 64 * 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    let options = cli::parse("logging_server", "127.0.0.1:7002", &[]);
-    let served = options
-        .runtime()
-        .and_then(|rt| rt.block_on(accept_loop(&options.addr)));
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("logging_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("logging_server", "127.0.0.1:7002", accept_loop)
 }
 
 /// The logging acceptor: accepts clients forever and starts a logging

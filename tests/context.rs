@@ -12,7 +12,8 @@ use corium::runtime::{Builder, Handle};
 use corium::task::{self, yield_now};
 use corium::time::sleep;
 use util::{
-    bounded, build, build_paused, expect_panic, for_each_flavor, for_each_paused_flavor, run,
+    bounded, build, build_paused, expect_panic, for_each_flavor, for_each_paused_flavor,
+    on_current_thread_only, run,
 };
 
 #[test]
@@ -219,7 +220,7 @@ fn spawn_local_on_the_multi_thread_flavor_says_why() {
 fn spawn_local_runs_a_non_send_future() {
     // Current-thread only: the multi-thread flavor refuses `spawn_local`
     // (see `spawn_local_on_the_multi_thread_flavor_says_why`).
-    for_each_paused_flavor(|flavor| {
+    on_current_thread_only(|flavor| {
         let answer = run(build(flavor), async {
             let shared = Rc::new(41);
             let task = task::spawn_local({

@@ -15,8 +15,30 @@
 #![allow(dead_code)] // each example uses its own subset
 
 use std::io;
+use std::process::ExitCode;
 
 use corium::runtime::{Builder, Handle, Runtime};
+
+/// The whole `main` of an example server: parses the command line,
+/// builds the runtime it asks for and runs `serve` on the address; an
+/// error ends the program with `program: error` and a failure status.
+pub fn main(
+    program: &str,
+    default_addr: &str,
+    serve: impl AsyncFnOnce(&str) -> io::Result<()>,
+) -> ExitCode {
+    let options = parse(program, default_addr, &[]);
+    let served = options
+        .runtime()
+        .and_then(|rt| rt.block_on(serve(&options.addr)));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// What the command line asked for.
 pub struct Options {

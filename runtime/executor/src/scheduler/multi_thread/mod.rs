@@ -123,10 +123,12 @@ struct Remote {
     /// that sees it unchanged knows the worker is stuck in one poll.
     polls: std::sync::atomic::AtomicU32,
     reactor: corium_reactor::Handle,
-    /// The reactor itself. Its worker locks it to turn it; another worker
-    /// may `try_lock` it to turn it once when this one has stalled (the OS
-    /// took its thread away, or a poll blocks), so its sockets' events are
-    /// not left waiting for it. `None` once shut down.
+    /// The reactor itself, turned only by the thread running this worker
+    /// (other workers look at its sockets through `reactor.poll_now`,
+    /// which needs no lock). It lives here rather than in the core so that
+    /// shutdown can drop every reactor, waking their waiters, even when a
+    /// worker detached at the deadline still holds its core. `None` once
+    /// shut down.
     driver: Mutex<Option<Reactor>>,
 }
 
