@@ -314,44 +314,51 @@ impl WorkerContext {
         self.with_core(|core| core.turning = false);
     }
 
-    /// Looks, without waiting, at the sockets of every other worker that
-    /// started no poll since this one last looked: that worker is asleep,
-    /// or its thread is stalled (the OS runs something else there, or a
-    /// poll blocks). Their ready sockets' tasks come to this worker instead
-    /// of waiting for that one (`corium_reactor::Handle::poll_now`); this
-    /// is what keeps a descheduled worker's connections moving when the
-    /// cores are shared with other programs.
-    fn poll_stalled_reactors(&self) {
+    /// Notes in `core.stalled` the other workers that started no poll
+    /// since this one last looked: each is asleep, or its thread is stalled
+    /// (the OS runs something else there, or a poll blocks).
+    fn find_stalled(&self) {
         let remotes = &self.shared.remotes;
-        let Some(mut stalled) = self.with_core(|core| {
-            let mut stalled = std::mem::take(&mut core.stalled);
-            stalled.clear();
+        self.with_core(|core| {
+            core.stalled.clear();
             for (i, remote) in remotes.iter().enumerate() {
                 let polls = remote.polls.load(Relaxed);
                 if i != core.index && core.last_polls[i] == polls {
-                    stalled.push(i);
+                    core.stalled.push(i);
                 }
                 core.last_polls[i] = polls;
             }
-            stalled
-        }) else {
+        });
+    }
+
+    /// Looks, without waiting, at the sockets of every stalled worker
+    /// (`find_stalled`). Their ready sockets' tasks come to this worker
+    /// instead of waiting for that one (`corium_reactor::Handle::poll_now`);
+    /// this is what keeps a descheduled worker's connections moving when
+    /// the cores are shared with other programs.
+    fn poll_stalled_reactors(&self) {
+        self.find_stalled();
+        let remotes = &self.shared.remotes;
+        let looks = self.with_core(|core| {
+            if core.stalled.is_empty() {
+                return None;
+            }
+            let buffer = core.poll_buffer.take()?;
+            core.turning = true;
+            Some((std::mem::take(&mut core.stalled), buffer))
+        });
+        let Some((stalled, mut buffer)) = looks.flatten() else {
             return;
         };
-        if !stalled.is_empty() {
-            let Some(mut buffer) = self.with_core(|core| core.poll_buffer.take()).flatten() else {
-                return;
-            };
-            self.with_core(|core| core.turning = true);
-            for &i in &stalled {
-                remotes[i].reactor.poll_now(&mut buffer);
-            }
-            self.with_core(|core| {
-                core.turning = false;
-                core.poll_buffer = Some(buffer);
-            });
+        // Outside the core's borrow: the looks wake tasks onto this core.
+        for &i in &stalled {
+            remotes[i].reactor.poll_now(&mut buffer);
         }
-        stalled.clear();
-        self.with_core(|core| core.stalled = stalled);
+        self.with_core(|core| {
+            core.turning = false;
+            core.stalled = stalled;
+            core.poll_buffer = Some(buffer);
+        });
     }
 
     /// After a turn: if the wakes brought more work than this worker will
@@ -407,10 +414,10 @@ impl WorkerContext {
                 self.turn(None);
                 continue;
             }
-            let polls = self.polls_of_others(index);
+            self.find_stalled(); // the look the next one compares with
             self.turn(Some(LIFO_RECHECK));
             self.poll_stalled_reactors();
-            if let Some(task) = self.take_stuck_lifo(index, &polls) {
+            if let Some(task) = self.take_stuck_lifo() {
                 // Run it here, next: this worker leaves its sleep with it.
                 self.with_core(|core| core.schedule_local(shared, task, false));
                 let searching = !shared.idle.unpark_worker_by_id(index);
@@ -425,24 +432,13 @@ impl WorkerContext {
         self.after_turn();
     }
 
-    /// How many polls every other worker had started.
-    fn polls_of_others(&self, me: usize) -> Vec<(usize, u32)> {
+    /// The LIFO task of a worker `find_stalled` found stuck, a
+    /// `LIFO_RECHECK` after the look before: it moves here rather than
+    /// wait for that worker's poll to end.
+    fn take_stuck_lifo(&self) -> Option<Notified> {
         let remotes = &self.shared.remotes;
-        (0..remotes.len())
-            .filter(|&i| i != me)
-            .map(|i| (i, remotes[i].polls.load(Relaxed)))
-            .collect()
-    }
-
-    /// The LIFO task of a worker that started no poll since `polls` was
-    /// read, a `LIFO_RECHECK` ago: that worker is stuck in one poll, so its
-    /// LIFO task moves here rather than wait for it.
-    fn take_stuck_lifo(&self, me: usize, polls: &[(usize, u32)]) -> Option<Notified> {
-        let remotes = &self.shared.remotes;
-        polls
-            .iter()
-            .filter(|&&(i, seen)| i != me && remotes[i].polls.load(Relaxed) == seen)
-            .find_map(|&(i, _)| remotes[i].lifo.take())
+        self.with_core(|core| core.stalled.iter().find_map(|&i| remotes[i].lifo.take()))
+            .flatten()
     }
 }
 
