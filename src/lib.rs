@@ -30,6 +30,14 @@
 )]
 
 pub use corium_executor::{block_on, spawn, task_local};
+pub use corium_macros::{main, test};
+
+#[doc(hidden)]
+pub mod macros;
+
+#[doc(hidden)]
+#[path = "entry.rs"]
+pub mod __entry;
 
 /// Tasks: spawning, joining, aborting, yielding, task-locals and the
 /// blocking pool.

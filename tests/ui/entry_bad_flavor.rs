@@ -1,0 +1,2 @@
+#[corium::main(flavor = "threaded")]
+async fn main() {}

@@ -1,0 +1,5 @@
+#[corium::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

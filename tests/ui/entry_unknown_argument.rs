@@ -1,0 +1,2 @@
+#[corium::main(flavour = "current_thread")]
+async fn main() {}

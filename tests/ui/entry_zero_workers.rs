@@ -1,0 +1,2 @@
+#[corium::main(worker_threads = 0)]
+async fn main() {}
