@@ -79,6 +79,35 @@ pub mod runtime {
     pub use corium_reactor::Backend;
 }
 
+/// Signals as async streams, as `tokio::signal`: [`ctrl_c`](signal::ctrl_c)
+/// and, for any signal, [`unix::signal`](signal::unix::signal).
+///
+/// A handler writes to a pipe the reactor watches (the self-pipe trick), so
+/// a signal wakes every listener in every runtime of the process and none is
+/// lost while a task is busy. Once a signal is listened for, its default
+/// action no longer happens: a server that listens for `SIGTERM` decides
+/// itself when to exit.
+///
+/// ```no_run
+/// #[corium::main]
+/// async fn main() -> std::io::Result<()> {
+///     use corium::signal::unix::{signal, SignalKind};
+///     let mut terminate = signal(SignalKind::terminate())?;
+///     terminate.recv().await;
+///     println!("SIGTERM: shutting down");
+///     Ok(())
+/// }
+/// ```
+pub mod signal {
+    pub use corium_reactor::signal::ctrl_c;
+
+    /// Any Unix signal: [`signal`](unix::signal) returns a [`Signal`](unix::Signal)
+    /// whose `recv` completes once per delivery.
+    pub mod unix {
+        pub use corium_reactor::signal::{signal, Signal, SignalKind};
+    }
+}
+
 /// Time: `sleep`, `timeout`, `interval`, `Instant` and the test clock.
 pub mod time {
     pub use corium_reactor::time::*;

@@ -20,6 +20,7 @@ mod context;
 pub mod coop;
 pub mod io;
 mod reactor;
+pub mod signal;
 mod sys;
 pub mod time;
 

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     blocking: OnceLock<BlockingSpawner>,
     /// The reactors of one multi-thread runtime (see [`Handle::link_group`]).
     group: OnceLock<Group>,
+    /// Whether this reactor watches the signal pipe (see `signal`).
+    signals_watched: AtomicBool,
 }
 
 /// The sibling reactors of a multi-thread runtime, one per worker. Weak, so
@@ -62,6 +64,18 @@ struct Group {
 }
 
 impl Shared {
+    /// True for the one caller that is to make this reactor watch the
+    /// signal pipe.
+    pub(crate) fn claim_signal_watch(&self) -> bool {
+        !self.signals_watched.swap(true, AcqRel)
+    }
+
+    /// Undoes a claim whose watch could not be set up.
+    pub(crate) fn release_signal_watch(&self) {
+        self.signals_watched
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
     /// Sets readiness from `events` and collects the wakers to wake.
     fn dispatch_io(&self, events: &Events, wakers: &mut Vec<Waker>) {
         let selector = &self.selector;
@@ -163,6 +177,7 @@ impl Reactor {
             shutdown: AtomicBool::new(false),
             blocking: OnceLock::new(),
             group: OnceLock::new(),
+            signals_watched: AtomicBool::new(false),
         });
         Ok(Reactor {
             shared,
