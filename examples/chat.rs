@@ -54,11 +54,12 @@ struct Message {
 type Room = broadcast::Sender<Message>;
 
 fn main() -> ExitCode {
-    cli::main("chat", "127.0.0.1:7001", serve)
+    cli::main("chat", "127.0.0.1:7001", &[], serve)
 }
 
 /// Accepts clients forever; each gets a name and a task.
-async fn serve(addr: &str) -> io::Result<()> {
+async fn serve(options: &cli::Options) -> io::Result<()> {
+    let addr = &options.addr;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;

@@ -9,64 +9,77 @@
 //! cargo run --release --example echo -- --addr 127.0.0.1:7000
 //! ```
 //!
+//! On SIGTERM or Ctrl-C it stops accepting, lets each connection finish
+//! the message it is echoing, and exits (`--grace SECONDS`, default 3).
+//!
 //! The echo benchmark runs this binary against a raw epoll loop, so it is
 //! kept lean: one buffer per connection, no allocation per message,
 //! `TCP_NODELAY` so small replies leave at once.
 
 use std::io;
+use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 
 #[path = "common/cli.rs"]
 mod cli;
+#[path = "common/shutdown.rs"]
+mod shutdown;
+
+use shutdown::{Signals, Stop};
 
 /// Bytes read (and written back) per round: large enough that a bulk
 /// sender is drained in few syscalls, small enough for 10k connections.
 const BUF_SIZE: usize = 16 * 1024;
 
-/// How long the accept loop rests after an error such as `EMFILE`: the
-/// pending connection stays queued, so retrying at once would spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-
 fn main() -> ExitCode {
-    cli::main("echo", "127.0.0.1:7000", serve)
+    cli::main(
+        "echo",
+        "127.0.0.1:7000",
+        &["--grace SECONDS (default 3)"],
+        serve,
+    )
 }
 
-/// Accepts connections forever, one task each.
-async fn serve(addr: &str) -> io::Result<()> {
+/// Accepts connections until SIGTERM or Ctrl-C, one task each, then shuts
+/// down gracefully (`common/shutdown.rs`).
+async fn serve(options: &cli::Options) -> io::Result<()> {
+    let addr = &options.addr;
+    // Before binding: a SIGTERM as soon as the port answers is graceful too.
+    let mut signals = Signals::install()?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
     cli::print_runtime();
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                eprintln!("accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
-                corium::time::sleep(ACCEPT_BACKOFF).await;
-                continue;
-            }
-        };
-        corium::spawn(async move {
-            if let Err(e) = echo(stream).await {
-                eprintln!("{peer}: {e}");
-            }
-        });
-    }
+    shutdown::serve(
+        listener,
+        signals.recv(),
+        options.grace,
+        |stream, peer, stop| echo(stream, peer, stop),
+    )
+    .await;
+    Ok(())
 }
 
-/// Writes back whatever arrives until the client closes its side.
-async fn echo(mut stream: TcpStream) -> io::Result<()> {
-    stream.set_nodelay(true)?;
+/// Writes back whatever arrives until the client closes its side or the
+/// server stops. Each read is a whole request here, so each waits through
+/// `Stop::next_request`.
+async fn echo(mut stream: TcpStream, peer: SocketAddr, stop: Stop) {
+    if let Err(e) = stream.set_nodelay(true) {
+        eprintln!("{peer}: {e}");
+        return;
+    }
     let mut buf = vec![0u8; BUF_SIZE];
     loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
+        let n = match stop.next_request(stream.read(&mut buf)).await {
+            None | Some(Ok(0)) => return,
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return eprintln!("{peer}: {e}"),
+        };
+        if let Err(e) = stream.write_all(&buf[..n]).await {
+            return eprintln!("{peer}: {e}");
         }
-        stream.write_all(&buf[..n]).await?;
     }
 }

@@ -52,11 +52,12 @@ const LINGER: Duration = Duration::from_secs(1);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    cli::main("http_hello", "127.0.0.1:7080", serve)
+    cli::main("http_hello", "127.0.0.1:7080", &[], serve)
 }
 
 /// Accepts connections forever, one task each.
-async fn serve(addr: &str) -> io::Result<()> {
+async fn serve(options: &cli::Options) -> io::Result<()> {
+    let addr = &options.addr;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;

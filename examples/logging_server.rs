@@ -56,12 +56,13 @@ const MAX_RECORD: usize = 64 * 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 fn main() -> ExitCode {
-    cli::main("logging_server", "127.0.0.1:7002", accept_loop)
+    cli::main("logging_server", "127.0.0.1:7002", &[], accept_loop)
 }
 
 /// The logging acceptor: accepts clients forever and starts a logging
 /// handler task for each.
-async fn accept_loop(addr: &str) -> io::Result<()> {
+async fn accept_loop(options: &cli::Options) -> io::Result<()> {
+    let addr = &options.addr;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;

@@ -506,7 +506,7 @@ fn echo_backs_off_when_the_fd_table_is_full_and_recovers() {
     unsafe {
         command.pre_exec(|| {
             let limit = rustix::process::Rlimit {
-                current: Some(16),
+                current: Some(24),
                 maximum: None,
             };
             let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum;
@@ -565,4 +565,123 @@ fn echo_backs_off_when_the_fd_table_is_full_and_recovers() {
         .read_exact(&mut reply)
         .expect("served again after fds free up");
     assert_eq!(&reply, b"back");
+}
+
+/// Sends `SIGTERM` to a running example.
+fn terminate(server: &Server) {
+    let pid = libc::pid_t::try_from(server.child.0.id()).expect("a pid fits pid_t");
+    // SAFETY: `kill` has no memory-safety preconditions; the pid is our
+    // child's, which the guard has not reaped yet.
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0, "kill -TERM {pid}");
+}
+
+/// One request and its reply, in the protocol of example `name`.
+fn round_trip(name: &str, stream: &mut TcpStream) {
+    let (request, reply): (&[u8], &[u8]) = match name {
+        "mini_redis" => (b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"),
+        _ => (b"hello\n", b"hello\n"),
+    };
+    stream.write_all(request).unwrap();
+    let mut got = vec![0; reply.len()];
+    stream.read_exact(&mut got).unwrap();
+    assert_eq!(got, reply, "{name}");
+}
+
+/// Reads until the server closes the connection; what came before.
+fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("a clean close");
+    text
+}
+
+/// SIGTERM in the middle of requests: one being processed (`wait`), one
+/// half sent, one idle. Both begun requests are answered, the idle
+/// connection is closed, new connections are refused, and the process
+/// exits 0 within the grace period, on either flavor (chosen through the
+/// environment, which `#[corium::main]` follows).
+#[test]
+fn graceful_answers_every_begun_request_then_exits_0() {
+    for flavor in ["current_thread", "multi_thread"] {
+        let env = [("CORIUM_FLAVOR", flavor)];
+        let (mut server, runtime) = Server::start_with("graceful", &["--grace", "5"], &env);
+        assert!(
+            runtime.starts_with(&format!("runtime: {flavor}")),
+            "{runtime}"
+        );
+        let mut answered = Lines::new(server.connect());
+        answered.stream.write_all(b"hello\n").unwrap();
+        assert_eq!(answered.next(), "hello");
+        let mut slow = Lines::new(server.connect());
+        slow.stream.write_all(b"wait 300\n").unwrap();
+        let mut half = Lines::new(server.connect());
+        half.stream.write_all(b"wait 5").unwrap();
+        let mut idle = server.connect();
+        // Let the server read the first bytes it was sent.
+        thread::sleep(Duration::from_millis(100));
+        terminate(&server);
+        half.stream.write_all(b"0\n").unwrap();
+        assert_eq!(slow.next(), "done 300");
+        assert_eq!(half.next(), "done 50");
+        assert_eq!(read_until_closed(&mut idle), "");
+        assert_eq!(read_until_closed(&mut answered.stream), "");
+        let status = server.child.wait_for_exit(Duration::from_secs(5));
+        assert!(status.success(), "{flavor}: exit status {status}");
+        let refused = TcpStream::connect_timeout(&server.addr, IO_TIMEOUT);
+        assert!(
+            refused.is_err(),
+            "{flavor}: a connection after the shutdown"
+        );
+    }
+}
+
+/// With nothing in flight, SIGTERM (even the moment the port answers) ends
+/// the process at once with status 0, not after the grace period: an idle
+/// connection is closed, not waited for.
+#[test]
+fn graceful_exits_at_once_with_nothing_in_flight() {
+    for name in ["graceful", "echo", "mini_redis"] {
+        let (mut server, _) = Server::start_with(name, &["--grace", "60"], &[]);
+        terminate(&server);
+        let status = server.child.wait_for_exit(Duration::from_secs(20));
+        assert!(status.success(), "{name}: exit status {status}");
+
+        let (mut server, _) = Server::start_with(name, &["--grace", "60"], &[]);
+        let mut idle = server.connect();
+        round_trip(name, &mut idle); // so it is accepted, and now idle
+        terminate(&server);
+        assert_eq!(read_until_closed(&mut idle), "", "{name}");
+        let status = server.child.wait_for_exit(Duration::from_secs(20));
+        assert!(status.success(), "{name}: exit status {status}");
+    }
+}
+
+/// A request that outlasts the grace period is cut off, and the process
+/// still exits 0 (having said so on stderr).
+#[test]
+fn graceful_cuts_off_what_outlasts_the_grace_period() {
+    let (mut server, _) = Server::start_with("graceful", &["--grace", "0.2"], &[]);
+    let mut slow = server.connect();
+    slow.write_all(b"wait 60000\n").unwrap();
+    thread::sleep(Duration::from_millis(100));
+    terminate(&server);
+    assert_eq!(read_until_closed(&mut slow), "");
+    let status = server.child.wait_for_exit(Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}");
+}
+
+/// The echo and mini_redis servers shut down the same way: what was asked
+/// before the signal is answered, then the connection closes and the
+/// process exits 0.
+#[test]
+fn echo_and_mini_redis_shut_down_gracefully() {
+    for name in ["echo", "mini_redis"] {
+        let (mut server, _) = Server::start_with(name, &[], &[]);
+        let mut client = server.connect();
+        round_trip(name, &mut client);
+        terminate(&server);
+        assert_eq!(read_until_closed(&mut client), "", "{name}");
+        let status = server.child.wait_for_exit(Duration::from_secs(20));
+        assert!(status.success(), "{name}: exit status {status}");
+    }
 }

@@ -15,6 +15,8 @@ mod db;
 mod resp;
 #[path = "../examples/mini_redis/server.rs"]
 mod server;
+#[path = "../examples/common/shutdown.rs"]
+mod shutdown;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -22,9 +24,13 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use corium::net::TcpListener;
 use corium::sync::oneshot;
 use resp::{Parser, ProtocolError};
 use util::{bounded, for_each_flavor, Flavor};
+
+/// No grace period: the tests' servers are stopped by aborting them.
+const ZERO: Duration = Duration::ZERO;
 
 /// The watchdog on each test (per flavor).
 const TEST_LIMIT: Duration = Duration::from_secs(30);
@@ -166,9 +172,11 @@ impl Server {
         let thread = thread::spawn(move || {
             let runtime = util::build(flavor);
             runtime.block_on(async move {
-                let serving = corium::spawn(server::bind_and_serve("127.0.0.1:0", move |addr| {
-                    let _ = ready_tx.send(addr);
-                }));
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let _ = ready_tx.send(listener.local_addr().unwrap());
+                let forever = std::future::pending();
+                let db = db::SharedDb::new();
+                let serving = corium::spawn(server::serve_until(listener, db, forever, ZERO));
                 let _ = stop_rx.await;
                 serving.abort();
             });

@@ -16,21 +16,24 @@
 
 use std::io;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use corium::runtime::{Builder, Handle, Runtime};
 
-/// The whole `main` of an example server: parses the command line,
-/// builds the runtime it asks for and runs `serve` on the address; an
-/// error ends the program with `program: error` and a failure status.
+/// The whole `main` of an example server: parses the command line (the
+/// shared flags and `extra`), builds the runtime it asks for and runs
+/// `serve` with the options; an error ends the program with
+/// `program: error` and a failure status.
 pub fn main(
     program: &str,
     default_addr: &str,
-    serve: impl AsyncFnOnce(&str) -> io::Result<()>,
+    extra: &[&str],
+    serve: impl AsyncFnOnce(&Options) -> io::Result<()>,
 ) -> ExitCode {
-    let options = parse(program, default_addr, &[]);
+    let options = parse(program, default_addr, extra);
     let served = options
         .runtime()
-        .and_then(|rt| rt.block_on(serve(&options.addr)));
+        .and_then(|rt| rt.block_on(serve(&options)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -40,12 +43,18 @@ pub fn main(
     }
 }
 
+/// How long a graceful shutdown waits without `--grace`.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(3);
+
 /// What the command line asked for.
 pub struct Options {
     /// `--addr HOST:PORT`, else the example's default.
     pub addr: String,
     /// `--seconds N` (the demo's run length), if given.
     pub seconds: Option<String>,
+    /// `--grace SECONDS`: how long a graceful shutdown waits for open
+    /// connections (default 3 s), for the servers that take it.
+    pub grace: Duration,
     /// `--flavor`, if given.
     flavor: Option<String>,
     /// `--workers`, if given.
@@ -96,10 +105,12 @@ fn parse_from(
     let mut options = Options {
         addr: default_addr.to_owned(),
         seconds: None,
+        grace: DEFAULT_GRACE,
         flavor: None,
         workers: None,
     };
     let mut addr = None;
+    let mut grace = None;
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(None);
@@ -108,12 +119,13 @@ fn parse_from(
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
             None => (arg.clone(), None),
         };
-        let takes_seconds = extra.iter().any(|e| e.starts_with("--seconds"));
+        let takes = |name: &str| extra.iter().any(|e| e.starts_with(name));
         let target = match flag.as_str() {
             "--addr" if !default_addr.is_empty() => &mut addr,
             "--flavor" => &mut options.flavor,
             "--workers" => &mut options.workers,
-            "--seconds" if takes_seconds => &mut options.seconds,
+            "--seconds" if takes("--seconds") => &mut options.seconds,
+            "--grace" if takes("--grace") => &mut grace,
             _ => return Err(format!("unexpected argument '{arg}'")),
         };
         let value = match inline {
@@ -125,7 +137,21 @@ fn parse_from(
     if let Some(addr) = addr {
         options.addr = addr;
     }
+    if let Some(grace) = grace {
+        options.grace = parse_grace(&grace)?;
+    }
     Ok(Some(options))
+}
+
+/// `--grace`'s value: seconds, a fraction allowed.
+fn parse_grace(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or(format!(
+            "--grace {value:?} is not valid: it must be a number of seconds, 0 or more"
+        ))
 }
 
 impl Options {

@@ -10,6 +10,9 @@
 //! redis-benchmark -p 6380 -t ping,set,get -q
 //! ```
 //!
+//! On SIGTERM or Ctrl-C it stops accepting, answers the requests it has
+//! begun and exits (`--grace SECONDS`, default 3).
+//!
 //! The modules are meant to be reused (the tests include them by path):
 //! `resp` parses requests and encodes replies, `db` is the keyspace, `cmd`
 //! runs one request, `server` owns the sockets and the tasks.
@@ -23,9 +26,18 @@ use std::process::ExitCode;
 
 #[path = "../common/cli.rs"]
 mod cli;
+#[path = "../common/shutdown.rs"]
+mod shutdown;
+
+use corium::net::TcpListener;
+use db::SharedDb;
 
 fn main() -> ExitCode {
-    let options = cli::parse("mini_redis", "127.0.0.1:6380", &[]);
+    let options = cli::parse(
+        "mini_redis",
+        "127.0.0.1:6380",
+        &["--grace SECONDS (default 3)"],
+    );
     let runtime = match options.runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -33,16 +45,26 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addr = &options.addr;
-    let served = runtime.block_on(server::bind_and_serve(addr, |bound| {
-        println!("listening on {bound}");
-        cli::print_runtime();
-    }));
-    match served {
+    match runtime.block_on(serve(&options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mini_redis: cannot listen on {addr}: {e}");
+            eprintln!("mini_redis: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+async fn serve(options: &cli::Options) -> std::io::Result<()> {
+    let addr = &options.addr;
+    // Before binding: a SIGTERM as soon as the port answers is graceful too.
+    let mut signals = shutdown::Signals::install()?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    println!("listening on {}", listener.local_addr()?);
+    cli::print_runtime();
+    let db = SharedDb::new();
+    server::serve_until(listener, db, signals.recv(), options.grace).await;
+    Ok(())
 }

@@ -13,17 +13,18 @@
 //!   pipeline of large `GET`s does not pile up in memory;
 //! - a buffer that grew past [`KEEP_BUFFER`] is given back once empty.
 
-use std::io;
+use std::future::Future;
 use std::net::Shutdown;
 use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 use corium::task::{yield_now, JoinHandle};
-use corium::time::{interval, sleep, timeout, Instant, MissedTickBehavior};
+use corium::time::{interval, timeout, Instant, MissedTickBehavior};
 
 use crate::cmd::{self, Flow};
 use crate::db::SharedDb;
 use crate::resp::{self, Parser, MAX_BULK_LEN};
+use crate::shutdown::{self, Stop};
 
 /// How often the sweep removes expired keys nobody asked for.
 pub const SWEEP_PERIOD: Duration = Duration::from_millis(100);
@@ -31,11 +32,6 @@ pub const SWEEP_PERIOD: Duration = Duration::from_millis(100);
 /// Expired keys removed per hold of the lock: a sweep after a mass expiry
 /// yields between batches rather than stall every connection.
 const SWEEP_BATCH: usize = 1024;
-
-/// How long the accept loop waits after an error: with the fd table full
-/// (`EMFILE`) the pending connection stays queued and an immediate retry
-/// would spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A connection's buffers start at this size, and shrink back to it.
 const INITIAL_BUFFER: usize = 16 * 1024;
@@ -62,36 +58,22 @@ const KEEP_BUFFER: usize = 1024 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// Binds `addr` and serves a fresh keyspace on it; the bound address is
-/// passed to `on_ready` first (it differs from `addr` for port 0).
-pub async fn bind_and_serve(
-    addr: &str,
-    on_ready: impl FnOnce(std::net::SocketAddr),
-) -> io::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
-    on_ready(listener.local_addr()?);
-    serve(listener, SharedDb::new()).await;
-    Ok(())
-}
-
-/// Serves `db` to every client of `listener`, forever; one task per
-/// connection, plus the expiry sweep, which stops when this future is
-/// dropped.
-pub async fn serve(listener: TcpListener, db: SharedDb) {
+/// Serves `db` to every client of `listener` until `until` completes, then
+/// shuts down gracefully (`common/shutdown.rs`): no new connections, every
+/// request already begun is answered, idle connections close at once, and
+/// after `grace` the rest are aborted. One task per connection, plus the
+/// expiry sweep, which stops with the server.
+pub async fn serve_until(
+    listener: TcpListener,
+    db: SharedDb,
+    until: impl Future<Output = &'static str>,
+    grace: Duration,
+) {
     let _sweep = AbortOnDrop(corium::spawn(sweep_expired(db.clone())));
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                // Replies are written once per batch: Nagle would only delay them.
-                let _ = stream.set_nodelay(true);
-                corium::spawn(serve_connection(stream, db.clone()));
-            }
-            Err(e) => {
-                eprintln!("mini_redis: accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
-                sleep(ACCEPT_BACKOFF).await;
-            }
-        }
-    }
+    shutdown::serve(listener, until, grace, move |stream, _peer, stop| {
+        serve_connection(stream, db.clone(), stop)
+    })
+    .await;
 }
 
 /// Aborts a task when dropped.
@@ -120,10 +102,15 @@ async fn sweep_expired(db: SharedDb) {
     }
 }
 
-/// Serves one client until it leaves, errs or breaks the protocol.
-async fn serve_connection(mut stream: TcpStream, db: SharedDb) {
+/// Serves one client until it leaves, errs, breaks the protocol or the
+/// server stops; the stop is seen only between requests, when the read
+/// buffer is empty, so a request that has begun is always answered.
+async fn serve_connection(mut stream: TcpStream, db: SharedDb, stop: Stop) {
+    // Replies are written once per batch: Nagle would only delay them.
+    let _ = stream.set_nodelay(true);
     let mut conn = Connection::new();
     loop {
+        let between_requests = conn.input.unread().is_empty();
         let Some(space) = conn.input.space() else {
             resp::error(
                 &mut conn.output,
@@ -132,7 +119,16 @@ async fn serve_connection(mut stream: TcpStream, db: SharedDb) {
             let _ = stream.write_all(&conn.output).await;
             return close_after_error(stream).await;
         };
-        match stream.read(space).await {
+        let read = stream.read(space);
+        let read = if between_requests {
+            match stop.next_request(read).await {
+                Some(read) => read,
+                None => return,
+            }
+        } else {
+            read.await
+        };
+        match read {
             Ok(0) | Err(_) => return,
             Ok(n) => conn.input.filled(n),
         }

@@ -1,12 +1,12 @@
-//! The per-reactor half: a reactor with a signal listener watches a
-//! duplicate of the self-pipe's read end, and the handler of that event is
+//! The per-reactor half: a reactor with a signal listener watches the
+//! self-pipe's read end, and the handler of that event is
 //! a waker, as for any socket, except that this waker is the driver itself:
 //! waking it drains the pipe and announces the signals, on the thread that
 //! dispatched the event. No task is involved, so nothing has to be spawned
 //! and nothing can starve it.
 
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -22,7 +22,7 @@ struct Driver {
     /// driver's waker, and this holds the registration: the reactor's
     /// shutdown wakes the driver, which then drops the registration and
     /// breaks the cycle.
-    pipe: Mutex<Option<Registration<OwnedFd>>>,
+    pipe: Mutex<Option<Registration<BorrowedFd<'static>>>>,
 }
 
 /// Makes the reactor behind `handle` watch the signal pipe, once per
@@ -31,9 +31,9 @@ pub(crate) fn watch(handle: &Handle, registry: &'static Registry) -> io::Result<
     if !handle.shared.claim_signal_watch() {
         return Ok(());
     }
-    let watched = registry
-        .read_end()
-        .and_then(|fd| Registration::with_handle(handle, fd));
+    // Every reactor watches the same fd (an fd may be in many epoll sets);
+    // the registry keeps it open for the life of the process.
+    let watched = Registration::with_handle(handle, registry.read_end());
     let registration = match watched {
         Ok(registration) => registration,
         Err(e) => {
@@ -90,7 +90,7 @@ impl Driver {
 
 /// Reads the pipe empty; true when it would block now, false on an error
 /// or end of file.
-fn drain(fd: &OwnedFd) -> bool {
+fn drain(fd: &BorrowedFd<'_>) -> bool {
     let mut buf = [0u8; 128];
     loop {
         match rustix::io::read(fd, &mut buf) {

@@ -5,14 +5,13 @@
 //! The handler does only what is safe in a signal handler: an atomic
 //! increment of the signal's count and a one-byte `write` to the pipe (a
 //! raw syscall; `signal-hook-registry` saves and restores `errno` around
-//! it). Every reactor that has a listener watches its own duplicate of the
-//! pipe's read end; the first to see it readable drains it and wakes the
+//! it). Every reactor that has a listener watches the pipe's read end; the first to see it readable drains it and wakes the
 //! listeners of every signal whose count moved, in whatever runtime they
 //! are. A listener compares the count with the deliveries it has already
 //! returned, so a burst of signals before its task runs is not lost.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::OnceLock;
 use std::task::Waker;
@@ -113,9 +112,9 @@ impl Registry {
         }
     }
 
-    /// A new fd for the pipe's read end, for one reactor to watch.
-    pub(crate) fn read_end(&self) -> io::Result<OwnedFd> {
-        Ok(rustix::io::fcntl_dupfd_cloexec(&self.read, 0)?)
+    /// The pipe's read end, for the reactors to watch.
+    pub(crate) fn read_end(&'static self) -> BorrowedFd<'static> {
+        self.read.as_fd()
     }
 
     /// After a reactor drained its copy of the pipe: wakes the listeners of
