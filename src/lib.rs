@@ -39,6 +39,12 @@ pub mod macros;
 #[path = "entry.rs"]
 pub mod __entry;
 
+/// The README's Rust examples, compiled and run as doctests so that its
+/// first example stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Tasks: spawning, joining, aborting, yielding, task-locals and the
 /// blocking pool.
 pub mod task {
