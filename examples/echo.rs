@@ -53,13 +53,7 @@ async fn serve(options: &cli::Options) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
     cli::print_runtime();
-    shutdown::serve(
-        listener,
-        signals.recv(),
-        options.grace,
-        |stream, peer, stop| echo(stream, peer, stop),
-    )
-    .await;
+    shutdown::serve(listener, signals.recv(), options.grace, echo).await;
     Ok(())
 }
 

@@ -8,10 +8,10 @@
 //! renames corium, and the caller's crate needs no other dependency.
 
 pub use corium_macros::{join_internal, select_internal, try_join_internal};
-pub use std::future::{poll_fn, Future, IntoFuture};
-pub use std::pin::{pin, Pin};
+pub use std::future::{poll_fn, Future};
+pub use std::pin::pin;
 pub use std::result::Result;
-pub use std::task::{Context, Poll};
+pub use std::task::Poll;
 
 pub use maybe_done::{maybe_done, maybe_done_ok, MaybeDone, TryOutput};
 pub use rng::thread_rng_n;

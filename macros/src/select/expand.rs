@@ -186,6 +186,8 @@ fn evaluate_futures(select: &Select) -> TokenStream {
         .collect();
     let pinned = select.branches.iter().enumerate().map(|(index, branch)| {
         let (name, raw) = (future_name(select, index), &raw[index]);
+        // `::core`, not the facade: a call whose every token is located at
+        // the user's expression gets "`X` is not a future" pointed there.
         quote_spanned! {located(branch)=>
             let mut #name = #facade::macros::pin!(::core::future::IntoFuture::into_future(#raw));
         }

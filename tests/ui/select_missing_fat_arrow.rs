@@ -1,0 +1,10 @@
+// A branch's handler follows `=>`.
+async fn run() -> u32 {
+    corium::select! {
+        n = std::future::ready(1) n,
+    }
+}
+
+fn main() {
+    let _ = run();
+}
