@@ -176,15 +176,26 @@ fn an_invalid_flavor_is_a_startup_error_that_names_the_variable() {
         ),
         ("CORIUM_WORKER_THREADS", "0", "at least 1"),
     ];
-    for (name, value, hint) in cases {
-        let output = Command::new(example_binary("echo"))
+    // `echo` builds its runtime from its flags; `graceful` is
+    // `#[corium::main]`, whose startup error is exit status 1.
+    for ((name, value, hint), example) in cases
+        .into_iter()
+        .flat_map(|case| [(case, "echo"), (case, "graceful")])
+    {
+        let output = Command::new(example_binary(example))
             .args(["--addr", "127.0.0.1:0"])
             .env_remove("CORIUM_FLAVOR")
             .env_remove("CORIUM_WORKER_THREADS")
             .env(name, value)
             .output()
             .unwrap();
-        assert!(!output.status.success(), "{name}={value} started anyway");
+        assert!(
+            !output.status.success(),
+            "{example}: {name}={value} started anyway"
+        );
+        if example == "graceful" {
+            assert_eq!(output.status.code(), Some(1), "{name}={value}");
+        }
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(&format!("{name}={value:?} is not valid")) && stderr.contains(hint),

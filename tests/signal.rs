@@ -183,3 +183,27 @@ fn recv_returns_none_once_the_runtime_is_gone() {
     });
     assert_eq!(got, Some(None));
 }
+
+#[test]
+fn a_storm_from_many_threads_is_counted_exactly() {
+    // `raise` runs the handler on the raising thread before it returns, so
+    // every call is one delivery, however many threads raise at once.
+    const THREADS: usize = 4;
+    const EACH: usize = 2_000;
+    let kind = SignalKind::from_raw(libc::SIGURG);
+    for_each_flavor(|flavor| {
+        util::run(util::build(flavor), async move {
+            let mut listener = signal(kind).unwrap();
+            let raisers: Vec<_> = (0..THREADS)
+                .map(|_| thread::spawn(move || (0..EACH).for_each(|_| raise(kind))))
+                .collect();
+            for _ in 0..THREADS * EACH {
+                expect_delivery(&mut listener).await;
+            }
+            for raiser in raisers {
+                raiser.join().unwrap();
+            }
+            expect_nothing(&mut listener).await;
+        })
+    });
+}
