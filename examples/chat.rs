@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corium::net::tcp::{ReadHalf, WriteHalf};
-use corium::net::{TcpListener, TcpStream};
+use corium::net::TcpStream;
 use corium::sync::broadcast::{self, error::RecvError};
 use futures_util::future::select;
 use futures_util::io::{AsyncBufReadExt, BufReader};
@@ -60,11 +60,7 @@ fn main() -> ExitCode {
 /// Accepts clients forever; each gets a name and a task.
 async fn serve(options: &cli::Options) -> io::Result<()> {
     let addr = &options.addr;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
-    cli::print_runtime();
+    let listener = cli::listen(addr).await?;
     // Every client subscribes on arrival; the first receiver is not needed.
     let (room, _) = broadcast::channel(ROOM_CAPACITY);
     let mut guests = 0u64;

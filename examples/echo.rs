@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use corium::net::{TcpListener, TcpStream};
+use corium::net::TcpStream;
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -48,11 +48,7 @@ async fn serve(options: &cli::Options) -> io::Result<()> {
     let addr = &options.addr;
     // Before binding: a SIGTERM as soon as the port answers is graceful too.
     let mut signals = Signals::install()?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
-    cli::print_runtime();
+    let listener = cli::listen(addr).await?;
     shutdown::serve(listener, signals.recv(), options.grace, echo).await;
     Ok(())
 }

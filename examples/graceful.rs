@@ -22,7 +22,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use corium::net::TcpListener;
 use corium::net::TcpStream;
 
 #[path = "common/cli.rs"]
@@ -80,11 +79,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(String, Duratio
 async fn serve(addr: &str, grace: Duration) -> io::Result<()> {
     // Before binding: a SIGTERM as soon as the port answers is graceful too.
     let mut signals = Signals::install()?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
-    cli::print_runtime();
+    let listener = cli::listen(addr).await?;
     let aborted = shutdown::serve(listener, signals.recv(), grace, connection).await;
     if aborted > 0 {
         eprintln!("graceful: {aborted} connection(s) cut off by the grace period");

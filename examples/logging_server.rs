@@ -41,7 +41,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use corium::net::{TcpListener, TcpStream};
+use corium::net::TcpStream;
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -63,11 +63,7 @@ fn main() -> ExitCode {
 /// handler task for each.
 async fn accept_loop(options: &cli::Options) -> io::Result<()> {
     let addr = &options.addr;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
-    cli::print_runtime();
+    let listener = cli::listen(addr).await?;
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,

@@ -18,6 +18,7 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use corium::net::TcpListener;
 use corium::runtime::{Builder, Handle, Runtime};
 
 /// The whole `main` of an example server: parses the command line (the
@@ -181,6 +182,17 @@ impl Options {
         }
         builder.build()
     }
+}
+
+/// Binds `addr` and announces it: `listening on ADDR`, then the runtime
+/// line (what the tests and the benchmark scripts wait for).
+pub async fn listen(addr: &str) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    println!("listening on {}", listener.local_addr()?);
+    print_runtime();
+    Ok(listener)
 }
 
 /// Prints which runtime serves, for the line after `listening on`.

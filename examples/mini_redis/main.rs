@@ -29,7 +29,6 @@ mod cli;
 #[path = "../common/shutdown.rs"]
 mod shutdown;
 
-use corium::net::TcpListener;
 use db::SharedDb;
 
 fn main() -> ExitCode {
@@ -59,11 +58,7 @@ async fn serve(options: &cli::Options) -> std::io::Result<()> {
     let addr = &options.addr;
     // Before binding: a SIGTERM as soon as the port answers is graceful too.
     let mut signals = shutdown::Signals::install()?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
-    cli::print_runtime();
+    let listener = cli::listen(addr).await?;
     let db = SharedDb::new();
     server::serve_until(listener, db, signals.recv(), options.grace).await;
     Ok(())
