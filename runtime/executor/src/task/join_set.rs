@@ -246,6 +246,10 @@ impl<T> JoinSet<T> {
 
     /// Returns the output of a task that has already finished, without
     /// waiting; `None` if no task has finished (or the set is empty).
+    ///
+    /// A task is joinable once its completion has woken the set: on the
+    /// multi-thread flavor that may be a moment after its handle's
+    /// `is_finished()` turns true, as in tokio.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         self.try_join_next_with_id().map(without_id)
     }
