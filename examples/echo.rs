@@ -11,6 +11,8 @@
 //!
 //! On SIGTERM or Ctrl-C it stops accepting, lets each connection finish
 //! the message it is echoing, and exits (`--grace SECONDS`, default 3).
+//! `--buffer BYTES` sets the per-connection buffer (default 16 KiB); the
+//! idle-connection benchmark runs every server with 64 bytes.
 //!
 //! The echo benchmark runs this binary against a raw epoll loop, so it is
 //! kept lean: one buffer per connection, no allocation per message,
@@ -37,7 +39,10 @@ fn main() -> ExitCode {
     cli::main(
         "echo",
         "127.0.0.1:7000",
-        &["--grace SECONDS (default 3)"],
+        &[
+            "--grace SECONDS (default 3)",
+            "--buffer BYTES (default 16384)",
+        ],
         serve,
     )
 }
@@ -49,19 +54,21 @@ async fn serve(options: &cli::Options) -> io::Result<()> {
     // Before binding: a SIGTERM as soon as the port answers is graceful too.
     let mut signals = Signals::install()?;
     let listener = cli::listen(addr).await?;
+    let buf_size = options.buffer.unwrap_or(BUF_SIZE);
+    let echo = move |stream, peer, stop| echo(stream, peer, stop, buf_size);
     shutdown::serve(listener, signals.recv(), options.grace, echo).await;
     Ok(())
 }
 
 /// Writes back whatever arrives until the client closes its side or the
 /// server stops. Each read is a whole request here, so each waits through
-/// `Stop::next_request`.
-async fn echo(mut stream: TcpStream, peer: SocketAddr, stop: Stop) {
+/// `Stop::next_request`. `buf_size` bytes are read at a time.
+async fn echo(mut stream: TcpStream, peer: SocketAddr, stop: Stop, buf_size: usize) {
     if let Err(e) = stream.set_nodelay(true) {
         eprintln!("{peer}: {e}");
         return;
     }
-    let mut buf = vec![0u8; BUF_SIZE];
+    let mut buf = vec![0u8; buf_size];
     loop {
         let n = match stop.next_request(stream.read(&mut buf)).await {
             None | Some(Ok(0)) => return,

@@ -5,7 +5,7 @@
 #   http  `wrk -t1 -c50 -d${DURATION}s` against Corium's examples/http_hello,
 #         the same server on tokio current_thread (http-tokio), the raw
 #         epoll loop answering the same fixed 200 (http-epoll, the limit),
-#         and nginx (only if already installed; `return 200`, one worker,
+#         and nginx (installed with apt-get when missing; `return 200`, one worker,
 #         no master process, no access log).
 #   resp  `redis-benchmark -c 50 -n $N -q`, unpipelined and with `-P 16`,
 #         tests ping_inline, ping_mbulk, set and get (what `-t ping,set,get`
@@ -36,13 +36,15 @@
 #   NO_BUILD [0]        1: do not run cargo build, use what is there
 #   NO_INSTALL [0]      1: never try `apt-get install` for missing tools
 #   OUT [benches/APP.md] where the report goes
+#   TSV []              also append the medians to this file (lib.sh's
+#                       tsv_summary format; benches/suite.sh reads it)
 # ROUNDS=1 DURATION=5 N=100000 takes about 2 minutes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 COMMAND=""
-for var in ROUNDS DURATION N PIPELINES TESTS HTTP_SERVERS RESP_SERVERS CARGO_TARGET_DIR NO_BUILD NO_INSTALL OUT; do
+for var in ROUNDS DURATION N PIPELINES TESTS HTTP_SERVERS RESP_SERVERS CARGO_TARGET_DIR NO_BUILD NO_INSTALL OUT TSV; do
     if [[ -n "${!var+set}" ]]; then
         value=${!var}
         [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
@@ -76,23 +78,10 @@ NOTES=()
 # ---------------------------------------------------------------- tools
 
 # Installs the missing tools with apt-get when that is possible (root or
-# password-less sudo); otherwise the rows that need them are skipped.
-MISSING=()
-command -v wrk >/dev/null || MISSING+=(wrk)
-command -v redis-benchmark >/dev/null || MISSING+=(redis-tools)
-command -v redis-server >/dev/null || MISSING+=(redis-server)
-if [[ ${#MISSING[@]} -gt 0 && $NO_INSTALL != 1 ]]; then
-    SUDO=()
-    [[ $(id -u) == 0 ]] || SUDO=(sudo -n)
-    if command -v apt-get >/dev/null && { [[ ${#SUDO[@]} -eq 0 ]] || sudo -n true 2>/dev/null; }; then
-        say "== installing ${MISSING[*]} (apt-get)"
-        if ! "${SUDO[@]+"${SUDO[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk redis-server redis-tools >"$WORK/apt.log" 2>&1; then
-            say "apt-get install failed: $(tail -n 2 "$WORK/apt.log")"
-        fi
-    else
-        say "missing ${MISSING[*]} and cannot run apt-get here (not root, no password-less sudo, or no apt)"
-    fi
-fi
+# password-less sudo; lib.sh); otherwise the rows that need them are skipped.
+TOOLS=(wrk:wrk redis-benchmark:redis-tools redis-server:redis-server)
+[[ " $HTTP_SERVERS " != *" nginx "* ]] || TOOLS+=(nginx:nginx-light)
+install_missing "${TOOLS[@]}"
 HAVE_WRK=0
 HAVE_RB=0
 HAVE_REDIS=0
@@ -197,7 +186,7 @@ add_server() {
         exit 2
     fi
     if [[ $id == http-nginx ]] && ! command -v nginx >/dev/null; then
-        NOTES+=("nginx: skipped, not installed (optional; this script does not install it).")
+        NOTES+=("nginx: skipped, not installed and \`apt-get install nginx-light\` was not possible here.")
         return
     fi
     if [[ $id == resp-redis && $HAVE_REDIS != 1 ]]; then
@@ -224,31 +213,9 @@ fi
 
 # ---------------------------------------------------------------- pinning and perf
 
-NPROC=$(nproc)
-SERVER_PIN=()
-LOAD_PIN=()
-if [[ $NPROC -ge 2 ]] && command -v taskset >/dev/null; then
-    SERVER_PIN=(taskset -c 0)
-    LOAD_PIN=(taskset -c 1)
-    PINNING="server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`)"
-else
-    PINNING="unpinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
-    NOTES+=("Not pinned: $PINNING; server and load generator share the CPUs, so CPU per request is the figure to read.")
-fi
-
-PARANOID=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
-PERF_EVENTS=""
-if ! command -v perf >/dev/null; then
-    PERF_WHY="perf is not installed (linux-perf / linux-tools): no server CPU time or syscall counts"
-elif perf stat -x, -o /dev/null -e task-clock,raw_syscalls:sys_enter true 2>/dev/null; then
-    PERF_EVENTS=task-clock,raw_syscalls:sys_enter
-    PERF_WHY="\`perf stat -x, -e task-clock,raw_syscalls:sys_enter -p <server pid>\` over the whole load command"
-elif perf stat -x, -o /dev/null -e task-clock true 2>/dev/null; then
-    PERF_EVENTS=task-clock
-    PERF_WHY="\`perf stat -e task-clock -p <server pid>\` only: the raw_syscalls:sys_enter tracepoint is unavailable (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no syscall counts"
-else
-    PERF_WHY="perf stat does not work here (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no server CPU time or syscall counts"
-fi
+detect_pinning "server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`)"
+detect_perf
+[[ -z $PERF_EVENTS ]] || PERF_WHY+=" over the whole load command"
 say "perf: $PERF_WHY"
 
 # ---------------------------------------------------------------- one measurement
@@ -405,6 +372,17 @@ ELAPSED=$(($(date +%s) - START))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- the report
+
+# The figures for the suite's report (benches/suite.sh), when asked.
+if [[ -n ${TSV:-} ]]; then
+    for id in "${ACTIVE[@]}"; do
+        for bench in $(awk -F'\t' -v id="$id" '$1 == id { print $2 }' "$RESULTS" | sort -u); do
+            for metric in req_s:4 cpu_us:5 syscalls:6; do
+                tsv_summary app "$bench" "$id" "${metric%%:*}" "${metric#*:}"
+            done
+        done
+    done
+fi
 
 # summary, cell, ratio and has come from lib.sh.
 

@@ -44,6 +44,8 @@
 #   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
 #   NO_BUILD [0]          1: do not run cargo build, use what is there
 #   OUT [benches/NET.md]  where the report goes
+#   TSV []                also append the medians to this file (lib.sh's
+#                         tsv_summary format; benches/suite.sh reads it)
 # A run with ROUNDS=1 and the defaults takes about 2 minutes.
 set -euo pipefail
 
@@ -51,7 +53,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # The exact command, with the settings that differ from the defaults.
 COMMAND=""
-for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS UNPINNED_BENCHES UNPINNED_SERVERS CARGO_TARGET_DIR NO_BUILD OUT; do
+for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS UNPINNED_BENCHES UNPINNED_SERVERS CARGO_TARGET_DIR NO_BUILD OUT TSV; do
     if [[ -n "${!var+set}" ]]; then
         value=${!var}
         [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
@@ -193,32 +195,9 @@ fi
 
 # ---------------------------------------------------------------- pinning and perf
 
-NPROC=$(nproc)
-SERVER_PIN=()
-LOAD_PIN=()
-if [[ $NPROC -ge 2 ]] && command -v taskset >/dev/null; then
-    SERVER_PIN=(taskset -c 0)
-    LOAD_PIN=(taskset -c 1)
-    PINNING="one-thread tables: server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`); 2-worker table: neither pinned, server and load generator share both CPUs"
-else
-    PINNING="nothing pinned ($NPROC CPU(s)$(command -v taskset >/dev/null || echo ', no taskset'))"
-    NOTES+=("Not pinned: $PINNING; server and load generator share the CPUs, so CPU per request is the figure to read.")
-fi
-
-PARANOID=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
-PERF_EVENTS=""
+detect_pinning "one-thread tables: server pinned to CPU 0 (\`taskset -c 0\`), load generator to CPU 1 (\`taskset -c 1\`); 2-worker table: neither pinned, server and load generator share both CPUs"
+detect_perf
 PERF_CONTROL=0
-if ! command -v perf >/dev/null; then
-    PERF_WHY="perf is not installed (linux-perf / linux-tools): no server CPU time or syscall counts"
-elif perf stat -x, -o /dev/null -e task-clock,raw_syscalls:sys_enter true 2>/dev/null; then
-    PERF_EVENTS=task-clock,raw_syscalls:sys_enter
-    PERF_WHY="perf stat -e task-clock,raw_syscalls:sys_enter"
-elif perf stat -x, -o /dev/null -e task-clock true 2>/dev/null; then
-    PERF_EVENTS=task-clock
-    PERF_WHY="perf stat -e task-clock only: the raw_syscalls:sys_enter tracepoint is unavailable (kernel.perf_event_paranoid=$PARANOID, uid $(id -u); it needs root or paranoid -1, and a mounted tracefs): no syscall counts"
-else
-    PERF_WHY="perf stat does not work here (kernel.perf_event_paranoid=$PARANOID, uid $(id -u)): no server CPU time or syscall counts"
-fi
 if [[ -n $PERF_EVENTS ]]; then
     # (`perf stat -h` exits non-zero: capture its text before matching.)
     perf_help=$(perf stat -h 2>&1 || true)
@@ -417,6 +396,17 @@ ELAPSED=$(($(date +%s) - START))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- the report
+
+# The figures for the suite's report (benches/suite.sh), when asked.
+if [[ -n ${TSV:-} ]]; then
+    for key in "${ACTIVE[@]}"; do
+        for bench in $(benches_of "$(placement_of "$key")"); do
+            for metric in ops_s:4 mib_s:5 p50_us:6 p99_us:7 cpu_us:8 syscalls:9; do
+                tsv_summary net "$bench" "$key" "${metric%%:*}" "${metric#*:}"
+            done
+        done
+    done
+fi
 
 # summary, cell, ratio and has come from lib.sh.
 

@@ -5,14 +5,17 @@
 //! current_thread and multi_thread, smol) in one run, interleaved round by
 //! round, and prints a Markdown table of median, min and max per runtime
 //! with Corium's ratios against its peers; the same report goes to
-//! `benches/MICRO.md`. Benchmarks report, they never assert timing.
+//! `benches/MICRO.md` (or `--out-dir`). Benchmarks report, they never
+//! assert timing. `--tsv FILE` also appends every cell to FILE as a row
+//! of the suite's machine-readable results (`corium_benches::tsv`), which
+//! `suite-report` turns into `benches/RESULTS.md`.
 //!
 //! The sync suite (`--only sync`, see [`sync`]) compares `corium::sync`
 //! with `tokio::sync` and `async-channel` / `async-lock`, every column of a
 //! row on the same executor, and writes `benches/SYNC.md`.
 //!
 //! Run with `cargo run --release -p corium-benches -- [--rounds N]
-//! [--only NAME] [--quick]`.
+//! [--only NAME] [--quick] [--tsv FILE] [--out-dir DIR]`.
 
 mod cli;
 mod harness;
@@ -24,7 +27,10 @@ mod runtimes;
 mod stats;
 mod sync;
 
+use std::path::Path;
 use std::process::ExitCode;
+
+use corium_benches::tsv;
 
 use cli::{Only, Options, USAGE};
 use micro::{Bench, Sizes};
@@ -62,7 +68,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs the micro benchmarks `benches`, prints the table and writes
-/// `benches/MICRO.md`.
+/// MICRO.md (and the TSV rows, with `--tsv`).
 fn run_micro(benches: &[Bench], options: &Options, args: &[String]) -> Result<(), ExitCode> {
     let sizes = if options.quick {
         Sizes::quick()
@@ -83,10 +89,15 @@ fn run_micro(benches: &[Bench], options: &Options, args: &[String]) -> Result<()
         &load_before,
     );
     print!("{report}");
-    write_report(&report::micro_md_path(), &report)
+    write_report(&report::micro_md_path(&out_dir(options)), &report)?;
+    match &options.tsv {
+        Some(path) => append_tsv(path, &report::tsv_rows(&results, &runtimes)),
+        None => Ok(()),
+    }
 }
 
-/// Runs the sync suite, prints its table and writes `benches/SYNC.md`.
+/// Runs the sync suite, prints its table and writes SYNC.md (and the TSV
+/// rows, with `--tsv`).
 fn run_sync_suite(options: &Options, args: &[String]) -> Result<(), ExitCode> {
     let sizes = if options.quick {
         sync::SyncSizes::quick()
@@ -104,11 +115,37 @@ fn run_sync_suite(options: &Options, args: &[String]) -> Result<(), ExitCode> {
     };
     let report = sync::report::render(&rows, &info);
     print!("{report}");
-    write_report(&report::sync_md_path(), &report)
+    write_report(&report::sync_md_path(&out_dir(options)), &report)?;
+    match &options.tsv {
+        Some(path) => append_tsv(path, &sync::report::tsv_rows(&rows)),
+        None => Ok(()),
+    }
+}
+
+/// Where the Markdown reports go: `--out-dir`, else `benches/`.
+fn out_dir(options: &Options) -> std::path::PathBuf {
+    options
+        .out_dir
+        .clone()
+        .unwrap_or_else(report::default_out_dir)
+}
+
+/// Appends `rows` to the TSV file at `path`, saying so on stderr.
+fn append_tsv(path: &Path, rows: &[tsv::Row]) -> Result<(), ExitCode> {
+    if let Err(error) = tsv::append(path, rows) {
+        eprintln!("could not append to {}: {error}", path.display());
+        return Err(ExitCode::FAILURE);
+    }
+    eprintln!("appended {} rows to {}", rows.len(), path.display());
+    Ok(())
 }
 
 /// Writes `report` to `path`, saying so on stderr.
-fn write_report(path: &std::path::Path, report: &str) -> Result<(), ExitCode> {
+fn write_report(path: &Path, report: &str) -> Result<(), ExitCode> {
+    if let Some(dir) = path.parent() {
+        // `--out-dir` may name a directory the suite has not made yet.
+        let _ = std::fs::create_dir_all(dir);
+    }
     if let Err(error) = std::fs::write(path, report) {
         eprintln!("could not write {}: {error}", path.display());
         return Err(ExitCode::FAILURE);

@@ -4,21 +4,29 @@
 //! rendered by [`crate::sync::report`] with the helpers here).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+
+pub use corium_benches::figure::number;
+pub use corium_benches::machine::{cpu_model, date_utc, kernel, load_average, nproc};
+use corium_benches::tsv;
 
 use crate::harness::{BenchResult, Runtime};
 use crate::micro::Sizes;
 use crate::stats::Summary;
 
-/// Where the report is written.
-pub fn micro_md_path() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/MICRO.md"))
+/// The directory the reports go to without `--out-dir`: `benches/`.
+pub fn default_out_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Where the sync suite's report is written.
-pub fn sync_md_path() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/SYNC.md"))
+/// Where the report is written: `MICRO.md` in `dir`.
+pub fn micro_md_path(dir: &Path) -> PathBuf {
+    dir.join("MICRO.md")
+}
+
+/// Where the sync suite's report is written: `SYNC.md` in `dir`.
+pub fn sync_md_path(dir: &Path) -> PathBuf {
+    dir.join("SYNC.md")
 }
 
 /// The whole report: header (command, date, machine and its load average
@@ -131,15 +139,6 @@ pub fn table(results: &[BenchResult], runtimes: &[Box<dyn Runtime>]) -> String {
     out
 }
 
-/// A measured value with as many decimals as are worth reading.
-pub fn number(value: f64) -> String {
-    if value.abs() >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
-}
-
 /// The command that reproduces this run.
 pub fn command(args: &[String]) -> String {
     let mut command = String::from("cargo run --release -p corium-benches");
@@ -150,50 +149,78 @@ pub fn command(args: &[String]) -> String {
     command
 }
 
-/// `date -u`, or `unknown` if it cannot run.
-pub fn date_utc() -> String {
-    Command::new("date")
-        .arg("-u")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+/// The TSV rows (section `micro`, see [`corium_benches::tsv`]) of every
+/// cell of the table: median, min and max over the rounds and how many
+/// rounds, per benchmark, metric and runtime.
+pub fn tsv_rows(results: &[BenchResult], runtimes: &[Box<dyn Runtime>]) -> Vec<tsv::Row> {
+    let mut rows = Vec::new();
+    for result in results {
+        let metrics = result.bench.tsv_metrics().iter().zip(&result.rounds);
+        for (metric, per_runtime) in metrics {
+            for (rt, values) in runtimes.iter().zip(per_runtime) {
+                rows.push(tsv_row(
+                    "micro",
+                    result.bench.name(),
+                    rt.name(),
+                    metric,
+                    values,
+                ));
+            }
+        }
+    }
+    rows
 }
 
-/// CPUs this process may run on (what `nproc` prints).
-pub fn nproc() -> String {
-    std::thread::available_parallelism()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".to_string())
+/// One TSV row summarising `values` (one per round).
+pub fn tsv_row(section: &str, bench: &str, server: &str, metric: &str, values: &[f64]) -> tsv::Row {
+    let figures =
+        Summary::of(values).map_or([None; 3], |s| [Some(s.median), Some(s.min), Some(s.max)]);
+    tsv::Row::new(section, bench, server, metric, figures, values.len())
 }
 
-/// The first `model name` of /proc/cpuinfo.
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split_once(':'))
-                .map(|(_, model)| model.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::micro::Bench;
 
-/// The kernel release (what `uname -r` prints).
-pub fn kernel() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".to_string())
-}
+    #[test]
+    fn every_cell_becomes_a_tsv_row() {
+        let runtimes = crate::runtimes::all();
+        let rounds = |metric: f64| {
+            (0..runtimes.len())
+                .map(|rt| vec![metric + rt as f64, metric, metric + 10.0])
+                .collect::<Vec<_>>()
+        };
+        let results = [
+            BenchResult {
+                bench: Bench::SpawnMany,
+                rounds: vec![rounds(100.0)],
+            },
+            BenchResult {
+                bench: Bench::TimerDelay,
+                rounds: vec![rounds(40.0), rounds(100.0)],
+            },
+        ];
+        let rows = tsv_rows(&results, &runtimes);
+        assert_eq!(rows.len(), 3 * runtimes.len());
+        let lines: Vec<String> = rows.iter().map(tsv::Row::line).collect();
+        assert_eq!(
+            lines[0],
+            "micro\tspawn_many\tcorium-ct\tns\t100.0000\t100.0000\t110.0000\t3"
+        );
+        assert_eq!(
+            lines[runtimes.len() + 1],
+            "micro\ttimer_delay\ttokio-ct\tlate_p50_us\t41.0000\t40.0000\t50.0000\t3"
+        );
+        assert!(lines[2 * runtimes.len()].contains("\tcorium-ct\tlate_p99_us\t"));
+        for line in &lines {
+            assert_eq!(tsv::Row::parse(line).unwrap().line(), *line);
+        }
+    }
 
-/// The 1, 5 and 15 minute load averages (from /proc/loadavg), to show how
-/// busy the shared machine was when a run started.
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".to_string())
+    #[test]
+    fn a_cell_with_no_rounds_is_na() {
+        let row = tsv_row("micro", "yield_many", "smol", "ns", &[]);
+        assert_eq!(row.line(), "micro\tyield_many\tsmol\tns\tNA\tNA\tNA\t0");
+    }
 }

@@ -56,6 +56,9 @@ pub struct Options {
     /// `--grace SECONDS`: how long a graceful shutdown waits for open
     /// connections (default 3 s), for the servers that take it.
     pub grace: Duration,
+    /// `--buffer BYTES`: the per-connection buffer size, for the servers
+    /// that take it (each defaults to its own); more than 0.
+    pub buffer: Option<usize>,
     /// `--flavor`, if given.
     flavor: Option<String>,
     /// `--workers`, if given.
@@ -107,11 +110,13 @@ fn parse_from(
         addr: default_addr.to_owned(),
         seconds: None,
         grace: DEFAULT_GRACE,
+        buffer: None,
         flavor: None,
         workers: None,
     };
     let mut addr = None;
     let mut grace = None;
+    let mut buffer = None;
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(None);
@@ -127,6 +132,7 @@ fn parse_from(
             "--workers" => &mut options.workers,
             "--seconds" if takes("--seconds") => &mut options.seconds,
             "--grace" if takes("--grace") => &mut grace,
+            "--buffer" if takes("--buffer") => &mut buffer,
             _ => return Err(format!("unexpected argument '{arg}'")),
         };
         let value = match inline {
@@ -141,6 +147,9 @@ fn parse_from(
     if let Some(grace) = grace {
         options.grace = parse_grace(&grace)?;
     }
+    if let Some(buffer) = buffer {
+        options.buffer = Some(parse_buffer(&buffer)?);
+    }
     Ok(Some(options))
 }
 
@@ -153,6 +162,16 @@ fn parse_grace(value: &str) -> Result<Duration, String> {
         .ok_or(format!(
             "--grace {value:?} is not valid: it must be a number of seconds, 0 or more"
         ))
+}
+
+/// `--buffer`'s value: a size in bytes, at least 1.
+fn parse_buffer(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "--buffer {value:?} is not valid: it must be a whole number of bytes, at least 1"
+        )),
+    }
 }
 
 impl Options {

@@ -3,14 +3,19 @@
 //! non-blocking sockets, no runtime: it is written on none of the runtimes
 //! it measures.
 //!
-//! Three modes:
+//! Four modes:
 //! - echo (default): `--conns N` connections, each doing request/response
 //!   round trips of `--size` bytes (send, wait for the whole echo, repeat),
 //!   every round trip's latency recorded;
 //! - `--stream`: each connection writes 64 KiB chunks (`--size`)
 //!   continuously and reads the echo back; reports MiB/s echoed;
 //! - `--accept-churn N`: N sequential connect / send `--size` bytes /
-//!   receive the echo / close cycles; reports connections per second.
+//!   receive the echo / close cycles; reports connections per second;
+//! - `--idle N`: N connections, each echoing one `--size`-byte message (so
+//!   the server has accepted it and set up whatever a connection costs it),
+//!   then held open, idle, for `--hold` seconds or until SIGTERM; the
+//!   summary is printed as soon as all N are established, for a script to
+//!   measure the server's memory while they are held.
 //!
 //! Echo and stream run `--warmup` seconds unmeasured, then `--duration`
 //! seconds measured. With `--perf-ctl FIFO [--perf-ack FIFO]` it writes
@@ -38,8 +43,8 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
 const USAGE: &str = "\
 usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--duration SECS]
-               [--warmup SECS] [--stream | --accept-churn N] [--json]
-               [--perf-ctl FIFO [--perf-ack FIFO]]
+               [--warmup SECS] [--stream | --accept-churn N | --idle N]
+               [--hold SECS] [--json] [--perf-ctl FIFO [--perf-ack FIFO]]
 
   --addr HOST:PORT    the echo server (required)
   --conns N           connections (default 1; echo and stream modes)
@@ -50,6 +55,9 @@ usage: loadgen --addr HOST:PORT [--conns N] [--size BYTES] [--duration SECS]
                       --accept-churn, where the warm-up is time-based cycles)
   --stream            write chunks continuously, read the echo back: MiB/s
   --accept-churn N    N sequential connect/send/recv/close cycles: conns/s
+  --idle N            open N connections, echo one message on each, print the
+                      summary, then hold them idle (until --hold or SIGTERM)
+  --hold SECS         how long --idle holds its connections (default 60)
   --json              print one JSON object instead of the summary line
   --perf-ctl FIFO     write `enable`/`disable` there at the measured window's
                       edges (a `perf stat --control fifo:CTL,ACK` fifo)
@@ -65,6 +73,8 @@ enum Mode {
     Echo,
     Stream,
     Churn(u64),
+    /// `conns` connections, established and then held idle.
+    Idle,
 }
 
 impl Mode {
@@ -73,6 +83,7 @@ impl Mode {
             Mode::Echo => "echo",
             Mode::Stream => "stream",
             Mode::Churn(_) => "accept-churn",
+            Mode::Idle => "idle",
         }
     }
 }
@@ -85,6 +96,8 @@ struct Options {
     duration: Duration,
     warmup: Duration,
     mode: Mode,
+    /// How long `--idle` holds its connections after the summary.
+    hold: Duration,
     json: bool,
     perf_ctl: Option<PathBuf>,
     perf_ack: Option<PathBuf>,
@@ -109,12 +122,14 @@ impl Options {
             Duration::try_from_secs_f64(secs).map_err(|_| format!("{flag}: not a duration: {secs}"))
         }
         let mut addr = None;
-        let mut conns = 1;
+        let mut conns = None;
         let mut size = None;
         let mut duration = Duration::from_secs(5);
         let mut warmup = None;
         let mut stream = false;
         let mut churn = None;
+        let mut idle = None;
+        let mut hold = Duration::from_secs(60);
         let mut json = false;
         let mut perf_ctl = None;
         let mut perf_ack = None;
@@ -122,12 +137,14 @@ impl Options {
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--addr" => addr = Some(value::<SocketAddr>("--addr", &mut args)?),
-                "--conns" => conns = value("--conns", &mut args)?,
+                "--conns" => conns = Some(value("--conns", &mut args)?),
                 "--size" => size = Some(value("--size", &mut args)?),
                 "--duration" => duration = seconds("--duration", &mut args)?,
                 "--warmup" => warmup = Some(seconds("--warmup", &mut args)?),
                 "--stream" => stream = true,
                 "--accept-churn" => churn = Some(value::<u64>("--accept-churn", &mut args)?),
+                "--idle" => idle = Some(value::<usize>("--idle", &mut args)?),
+                "--hold" => hold = seconds("--hold", &mut args)?,
                 "--json" => json = true,
                 "--perf-ctl" => perf_ctl = Some(value::<PathBuf>("--perf-ctl", &mut args)?),
                 "--perf-ack" => perf_ack = Some(value::<PathBuf>("--perf-ack", &mut args)?),
@@ -136,13 +153,18 @@ impl Options {
             }
         }
         let addr = addr.ok_or("--addr is required")?;
-        let mode = match (stream, churn) {
-            (true, Some(_)) => return Err("--stream and --accept-churn exclude each other".into()),
-            (true, None) => Mode::Stream,
-            (false, Some(0)) => return Err("--accept-churn needs at least 1 cycle".into()),
-            (false, Some(n)) => Mode::Churn(n),
-            (false, None) => Mode::Echo,
+        let mode = match (stream, churn, idle) {
+            (true, None, None) => Mode::Stream,
+            (false, Some(0), None) => return Err("--accept-churn needs at least 1 cycle".into()),
+            (false, Some(n), None) => Mode::Churn(n),
+            (false, None, Some(_)) if conns.is_some() => {
+                return Err("--idle N sets the connections: leave out --conns".into())
+            }
+            (false, None, Some(_)) => Mode::Idle,
+            (false, None, None) => Mode::Echo,
+            _ => return Err("--stream, --accept-churn and --idle exclude each other".into()),
         };
+        let conns = idle.or(conns).unwrap_or(1);
         let size = size.unwrap_or(if mode == Mode::Stream { 64 * 1024 } else { 64 });
         if size == 0 {
             return Err("--size must be at least 1".into());
@@ -168,6 +190,7 @@ impl Options {
             duration,
             warmup,
             mode,
+            hold,
             json,
             perf_ctl,
             perf_ack,
@@ -192,6 +215,7 @@ fn main() -> ExitCode {
         Mode::Echo => run_echo(&options, &mut perf),
         Mode::Stream => run_stream(&options, &mut perf),
         Mode::Churn(cycles) => run_churn(&options, cycles, &mut perf),
+        Mode::Idle => run_idle(&options),
     });
     match result {
         Ok(report) => {
@@ -200,10 +224,16 @@ fn main() -> ExitCode {
             } else {
                 report.line(&options)
             };
-            match writeln!(io::stdout(), "{summary}") {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::FAILURE,
+            // (Stdout is line-buffered: the line is out before the hold.)
+            if writeln!(io::stdout(), "{summary}").is_err() {
+                return ExitCode::FAILURE;
             }
+            if !report.held.is_empty() {
+                // SIGTERM's default action ends the hold early; exiting
+                // closes the connections either way.
+                std::thread::sleep(options.hold);
+            }
+            ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("loadgen: {error}");
@@ -220,9 +250,11 @@ struct Report {
     ops: u64,
     /// Payload bytes echoed back in the window (one direction).
     bytes: u64,
-    /// Latencies in nanoseconds (echo: round trips; churn: whole cycles);
-    /// empty for stream.
+    /// Latencies in nanoseconds (echo: round trips; churn: whole cycles;
+    /// idle: connect to echo of each connection); empty for stream.
     latencies: Vec<u64>,
+    /// The connections `--idle` holds open after the summary.
+    held: Vec<OwnedFd>,
 }
 
 impl Report {
@@ -287,6 +319,17 @@ impl Report {
                 p50 = self.percentile_us(50.0),
                 p99 = self.percentile_us(99.0),
             ),
+            Mode::Idle => format!(
+                "idle {addr}: {conns} connections established (one {size} B echo each) in \
+                 {secs:.2} s, connect-to-echo p50 {p50:.1} us, p99 {p99:.1} us; holding them \
+                 for {hold:?}",
+                addr = o.addr,
+                conns = self.ops,
+                size = o.size,
+                p50 = self.percentile_us(50.0),
+                p99 = self.percentile_us(99.0),
+                hold = o.hold,
+            ),
         }
     }
 
@@ -330,6 +373,15 @@ impl Report {
                     ",\"cycles\":{},\"conns_per_s\":{:.3}",
                     self.ops,
                     self.ops_per_sec()
+                );
+            }
+            Mode::Idle => {
+                let _ = write!(
+                    out,
+                    ",\"idle_conns\":{},\"setup_s\":{:.6},\"hold_s\":{:.3}",
+                    self.held.len(),
+                    self.secs(),
+                    o.hold.as_secs_f64()
                 );
             }
         }
@@ -428,6 +480,11 @@ impl Epoll {
 
     fn modify(&self, fd: impl AsFd, key: usize, flags: EventFlags) -> io::Result<()> {
         epoll::modify(&self.fd, fd, EventData::new_u64(key as u64), flags)?;
+        Ok(())
+    }
+
+    fn delete(&self, fd: impl AsFd) -> io::Result<()> {
+        epoll::delete(&self.fd, fd)?;
         Ok(())
     }
 
@@ -631,6 +688,7 @@ fn run_echo(options: &Options, perf: &mut PerfControl) -> io::Result<Report> {
         ops: round_trips,
         bytes: round_trips * options.size as u64,
         latencies,
+        held: Vec::new(),
     })
 }
 
@@ -683,6 +741,7 @@ fn run_stream(options: &Options, perf: &mut PerfControl) -> io::Result<Report> {
         ops: bytes / options.size as u64,
         bytes,
         latencies: Vec::new(),
+        held: Vec::new(),
     })
 }
 
@@ -713,6 +772,7 @@ fn run_churn(options: &Options, cycles: u64, perf: &mut PerfControl) -> io::Resu
         ops: cycles,
         bytes: cycles * options.size as u64,
         latencies,
+        held: Vec::new(),
     })
 }
 
@@ -723,22 +783,7 @@ fn churn_cycle(
     buf: &mut [u8],
     epoll: &mut Epoll,
 ) -> io::Result<()> {
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let socket = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-        None,
-    )?;
-    let mut connected = match rustix::net::connect(&socket, &addr) {
-        Ok(()) => true,
-        Err(Errno::INPROGRESS) => false,
-        Err(error) => return Err(with_context(error.into(), &format!("connect to {addr}"))),
-    };
+    let (socket, mut connected) = connect_nonblocking(addr)?;
     epoll.add(&socket, 0, EventFlags::OUT)?;
     let mut written = 0;
     let mut received = 0;
@@ -785,6 +830,27 @@ fn churn_cycle(
     }
 }
 
+/// A non-blocking socket connecting to `addr`, and whether the connect is
+/// already done (else the socket turns writable when it is).
+fn connect_nonblocking(addr: SocketAddr) -> io::Result<(OwnedFd, bool)> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let socket = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?;
+    match rustix::net::connect(&socket, &addr) {
+        Ok(()) => Ok((socket, true)),
+        Err(Errno::INPROGRESS) => Ok((socket, false)),
+        Err(error) => Err(with_context(error.into(), &format!("connect to {addr}"))),
+    }
+}
+
 /// Waits for the one socket of a churn cycle, failing after
 /// [`STEP_TIMEOUT`].
 fn wait_for(epoll: &mut Epoll, what: &str) -> io::Result<()> {
@@ -796,4 +862,164 @@ fn wait_for(epoll: &mut Epoll, what: &str) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// How many `--idle` connections may be connecting or waiting for their
+/// echo at once: few enough that the server's accept queue (128 for a
+/// `std` listener, whose backlog smol keeps) never overflows, so no SYN is
+/// dropped and retried a second later.
+const IDLE_IN_FLIGHT: usize = 64;
+
+/// How long establishing every `--idle` connection may take.
+const IDLE_SETUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An `--idle` connection on its way to being established.
+struct IdleConn {
+    socket: OwnedFd,
+    /// When its connect began.
+    started: Instant,
+    /// Bytes of the message written.
+    written: usize,
+    /// Bytes of its echo received.
+    received: usize,
+}
+
+fn run_idle(options: &Options) -> io::Result<Report> {
+    let n = options.conns;
+    raise_fd_limit(n)?;
+    let message = vec![b'x'; options.size];
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut epoll = Epoll::new()?;
+    // Indexed by key (the order of the connects); `None` once established.
+    let mut pending: Vec<Option<IdleConn>> = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    let mut latencies = Vec::with_capacity(n);
+    let start = Instant::now();
+    while held.len() < n {
+        while pending.len() - held.len() < IDLE_IN_FLIGHT && pending.len() < n {
+            let key = pending.len();
+            let (socket, _) = connect_nonblocking(options.addr)
+                .map_err(|e| with_context(e, &format!("idle connection #{key}")))?;
+            rustix::net::sockopt::set_tcp_nodelay(&socket, true)?;
+            // Writable once connected (or failed): then the message goes.
+            epoll.add(&socket, key, EventFlags::OUT)?;
+            pending.push(Some(IdleConn {
+                socket,
+                started: Instant::now(),
+                written: 0,
+                received: 0,
+            }));
+        }
+        if start.elapsed() > IDLE_SETUP_TIMEOUT {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "idle: only {} of {n} connections echoed within {IDLE_SETUP_TIMEOUT:?} \
+                     ({} opened); is the server out of file descriptors (ulimit -n)?",
+                    held.len(),
+                    pending.len()
+                ),
+            ));
+        }
+        epoll.wait(TICK)?;
+        for event in &epoll.events {
+            let (flags, data) = (event.flags, event.data);
+            let key = data.u64() as usize;
+            let Some(conn) = &mut pending[key] else {
+                continue;
+            };
+            if conn.written < message.len() && flags.intersects(WRITABLE) {
+                idle_write(conn, &message, &epoll, key)?;
+            }
+            if conn.written == message.len()
+                && flags.intersects(READABLE)
+                && idle_read(conn, &mut buf, message.len(), key)?
+            {
+                epoll.delete(&conn.socket)?;
+                latencies.push(conn.started.elapsed().as_nanos() as u64);
+                if let Some(conn) = pending[key].take() {
+                    held.push(conn.socket);
+                }
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    latencies.sort_unstable();
+    Ok(Report {
+        elapsed,
+        ops: n as u64,
+        bytes: (n * options.size) as u64,
+        latencies,
+        held,
+    })
+}
+
+/// Writes what is left of an idle connection's message, once its connect
+/// is done; then waits for the echo instead.
+fn idle_write(conn: &mut IdleConn, message: &[u8], epoll: &Epoll, key: usize) -> io::Result<()> {
+    if conn.written == 0 {
+        if let Err(error) = rustix::net::sockopt::socket_error(&conn.socket)? {
+            return Err(with_context(
+                error.into(),
+                &format!("idle connection #{key}: connect"),
+            ));
+        }
+    }
+    match rustix::io::write(&conn.socket, &message[conn.written..]) {
+        Ok(n) => conn.written += n,
+        Err(Errno::AGAIN | Errno::INTR) => {}
+        Err(error) => {
+            let what = format!("idle connection #{key}: write");
+            return Err(with_context(error.into(), &what));
+        }
+    }
+    if conn.written == message.len() {
+        epoll.modify(&conn.socket, key, EventFlags::IN)?;
+    }
+    Ok(())
+}
+
+/// Reads an idle connection's echo; `true` once all of it is in.
+fn idle_read(conn: &mut IdleConn, buf: &mut [u8], size: usize, key: usize) -> io::Result<bool> {
+    match rustix::io::read(&conn.socket, buf) {
+        Ok(0) => {
+            return Err(protocol(format!(
+                "idle connection #{key}: server closed before echoing"
+            )))
+        }
+        Ok(n) => conn.received += n,
+        Err(Errno::AGAIN | Errno::INTR) => return Ok(false),
+        Err(error) => {
+            let what = format!("idle connection #{key}: read");
+            return Err(with_context(error.into(), &what));
+        }
+    }
+    if conn.received > size {
+        return Err(protocol(format!(
+            "idle connection #{key}: {} bytes echoed for {size} sent",
+            conn.received
+        )));
+    }
+    Ok(conn.received == size)
+}
+
+/// Raises the soft limit on open files to the hard limit, and fails with
+/// what to do when even that is too low for `conns` connections.
+fn raise_fd_limit(conns: usize) -> io::Result<()> {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    // (rustix's `process` feature: `polling` turns it on.)
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        setrlimit(Resource::Nofile, limit)?;
+    }
+    // stdin/stdout/stderr, the epoll fd and some slack.
+    let needed = conns as u64 + 16;
+    match limit.current {
+        Some(max) if max < needed => Err(io::Error::other(format!(
+            "--idle {conns} needs about {needed} file descriptors, but the hard limit \
+             (RLIMIT_NOFILE) is {max}: raise it (`ulimit -Hn`, as root) first"
+        ))),
+        _ => Ok(()),
+    }
 }

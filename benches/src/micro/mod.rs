@@ -134,6 +134,16 @@ impl Bench {
         }
     }
 
+    /// The same metrics as they are named in the suite's TSV rows
+    /// (`corium_benches::tsv`): `ns` per operation, or the lateness
+    /// percentiles of `timer_delay` in microseconds.
+    pub fn tsv_metrics(self) -> &'static [&'static str] {
+        match self {
+            Bench::TimerDelay => &["late_p50_us", "late_p99_us"],
+            _ => &["ns"],
+        }
+    }
+
     /// Runs one round on `rt` and returns one number per [`Bench::metrics`]
     /// entry.
     pub fn run<R: Rt>(self, rt: &R, sizes: &Sizes) -> Vec<f64> {

@@ -5,8 +5,10 @@
 
 use std::fmt::Write as _;
 
+use corium_benches::tsv;
+
 use super::{Family, SyncRow, SyncSizes};
-use crate::report::{command, cpu_model, date_utc, kernel, nproc, number};
+use crate::report::{command, cpu_model, date_utc, kernel, nproc, number, tsv_row};
 use crate::stats::Summary;
 
 /// What the report's header needs to know about the run.
@@ -107,4 +109,47 @@ pub fn table(rows: &[SyncRow]) -> String {
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
+}
+
+/// The TSV rows (section `sync`, metric `ns`, see [`corium_benches::tsv`])
+/// of every cell of the table. A cell's server is the crate it measured and
+/// the executor of its row, `family@executor`: `corium::sync@corium-ct`,
+/// `tokio::sync@tokio-mt`, `async-channel@tokio-ct`, `async-lock@corium-ct`.
+pub fn tsv_rows(rows: &[SyncRow]) -> Vec<tsv::Row> {
+    let mut out = Vec::new();
+    for row in rows {
+        for (family, values) in Family::ALL.iter().zip(&row.rounds) {
+            let server = format!("{}@{}", family.name_for(row.bench), row.executor.name());
+            out.push(tsv_row("sync", row.bench.name(), &server, "ns", values));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::{Executor, SyncBench};
+
+    #[test]
+    fn a_sync_cell_is_named_family_at_executor() {
+        let rows = [SyncRow {
+            bench: SyncBench::MutexContended,
+            executor: Executor::TokioMt,
+            rounds: vec![vec![300.0], vec![380.0], vec![440.0]],
+        }];
+        let servers: Vec<String> = tsv_rows(&rows).into_iter().map(|r| r.server).collect();
+        assert_eq!(
+            servers,
+            [
+                "corium::sync@tokio-mt",
+                "tokio::sync@tokio-mt",
+                "async-lock@tokio-mt"
+            ]
+        );
+        assert_eq!(
+            tsv_rows(&rows)[0].line(),
+            "sync\tmutex_contended\tcorium::sync@tokio-mt\tns\t300.0000\t300.0000\t300.0000\t1"
+        );
+    }
 }

@@ -63,6 +63,12 @@ impl<S> WaitList<S> {
 
     /// Queues a waiter at the back and returns its key.
     pub(crate) fn push_back(&mut self, waker: Option<Waker>, state: S) -> usize {
+        if self.slots.capacity() == 0 {
+            // Most lists never hold more than one waiter (a connection's
+            // child token, a oneshot): room for one, not the four a first
+            // push would otherwise reserve, which the list keeps for life.
+            self.slots.reserve_exact(1);
+        }
         let key = self.slots.insert(Slot {
             waker,
             state,
