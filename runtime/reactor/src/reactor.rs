@@ -453,6 +453,11 @@ impl Handle {
         self.shared.selector.reports_read_closed()
     }
 
+    /// Whether this reactor's clock is paused (see `time::pause`).
+    pub fn is_clock_paused(&self) -> bool {
+        self.shared.clock.is_paused()
+    }
+
     /// The current time on this reactor's clock (paused or real).
     pub fn now(&self) -> Instant {
         self.shared.clock.now()

@@ -308,11 +308,26 @@ impl Inner {
             }
             if let Some(task) = self.queue.pop(&mut cursor) {
                 task.run();
-                self.in_flight.fetch_sub(1, AcqRel);
+                if self.in_flight.fetch_sub(1, AcqRel) == 1 {
+                    self.wake_paused_runtime();
+                }
                 continue;
             }
             if let Park::Exit = self.park() {
                 return;
+            }
+        }
+    }
+
+    /// The last job in flight is done: a runtime with a paused clock that
+    /// went idle while it ran waits for exactly this to advance its clock.
+    /// (The job's handle was woken before the count went down, so that
+    /// wake may have found the runtime still counting the job.)
+    fn wake_paused_runtime(&self) {
+        if let Some(handle) = self.handle.lock().as_ref() {
+            let reactor = handle.reactor();
+            if reactor.is_clock_paused() {
+                reactor.unpark();
             }
         }
     }
