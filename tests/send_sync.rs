@@ -11,6 +11,7 @@ fn assert_send<T: Send>() {}
 fn assert_sync<T: Sync>() {}
 fn assert_unpin<T: Unpin>() {}
 fn assert_clone<T: Clone>() {}
+fn send_value<T: Send>(_: &T) {}
 
 #[test]
 fn public_types_have_the_auto_traits_users_rely_on() {
@@ -36,6 +37,14 @@ fn public_types_have_the_auto_traits_users_rely_on() {
 
     assert_send::<Timeout<Pending<()>>>();
     assert_send::<Timeout<Sleep>>();
+
+    assert_send::<corium::signal::unix::Signal>();
+    assert_sync::<corium::signal::unix::Signal>();
+    assert_unpin::<corium::signal::unix::Signal>();
+    assert_send::<corium::signal::unix::SignalKind>();
+    // `corium::spawn(ctrl_c())` needs the future to be Send.
+    send_value(&corium::signal::ctrl_c());
+    assert_clone::<corium::signal::unix::SignalKind>();
 
     assert_send::<Interval>();
 }
