@@ -101,6 +101,17 @@ META=$RESULTS_DIR/meta.txt
 
 # ---------------------------------------------------------------- the parts
 
+# net_part SCRIPT REPORT [SETTING...]: runs benches/net/SCRIPT on what is
+# built, $ROUNDS rounds, its report to $RESULTS_DIR/REPORT; a --quick run
+# adds the SETTINGs (VAR=VALUE: less work per round).
+net_part() {
+    local script=$1 report=$2 quick=()
+    shift 2
+    [[ $QUICK == 0 ]] || quick=("$@")
+    env ROUNDS="$ROUNDS" "${quick[@]+"${quick[@]}"}" NO_BUILD=1 OUT="$RESULTS_DIR/$report" \
+        "$ROOT/benches/net/$script" >/dev/null
+}
+
 for name in $PARTS; do
     case $name in
         micro)
@@ -111,30 +122,15 @@ for name in $PARTS; do
             ;;
         net)
             part "net: benches/net/echo.sh, $ROUNDS rounds"
-            if [[ $QUICK == 1 ]]; then
-                ROUNDS=$ROUNDS DURATION=2 WARMUP=0.5 STREAM_DURATION=1 CHURN=2000 NO_BUILD=1 \
-                    OUT=$RESULTS_DIR/NET.md "$ROOT/benches/net/echo.sh" >/dev/null
-            else
-                ROUNDS=$ROUNDS NO_BUILD=1 OUT=$RESULTS_DIR/NET.md "$ROOT/benches/net/echo.sh" >/dev/null
-            fi
+            net_part echo.sh NET.md DURATION=2 WARMUP=0.5 STREAM_DURATION=1 CHURN=2000
             ;;
         app)
             part "app: benches/net/app.sh, $ROUNDS rounds"
-            if [[ $QUICK == 1 ]]; then
-                ROUNDS=$ROUNDS DURATION=3 N=20000 TESTS="ping_inline get" NO_BUILD=1 \
-                    OUT=$RESULTS_DIR/APP.md "$ROOT/benches/net/app.sh" >/dev/null
-            else
-                ROUNDS=$ROUNDS NO_BUILD=1 OUT=$RESULTS_DIR/APP.md "$ROOT/benches/net/app.sh" >/dev/null
-            fi
+            net_part app.sh APP.md DURATION=3 N=20000 "TESTS=ping_inline get"
             ;;
         idle)
             part "idle: benches/net/idle.sh, $ROUNDS rounds"
-            if [[ $QUICK == 1 ]]; then
-                ROUNDS=$ROUNDS NO_BUILD=1 OUT=$RESULTS_DIR/IDLE.md \
-                    "$ROOT/benches/net/idle.sh" >/dev/null
-            else
-                ROUNDS=$ROUNDS NO_BUILD=1 OUT=$RESULTS_DIR/IDLE.md "$ROOT/benches/net/idle.sh" >/dev/null
-            fi
+            net_part idle.sh IDLE.md
             ;;
         *) say "unknown part '$name' (known: micro net app idle)"; exit 2 ;;
     esac

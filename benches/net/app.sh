@@ -42,16 +42,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK_PREFIX=corium-appbench
+# shellcheck source=benches/net/lib.sh
+source "$ROOT/benches/net/lib.sh"
 
-COMMAND=""
-for var in ROUNDS DURATION N PIPELINES TESTS HTTP_SERVERS RESP_SERVERS CARGO_TARGET_DIR NO_BUILD NO_INSTALL OUT TSV; do
-    if [[ -n "${!var+set}" ]]; then
-        value=${!var}
-        [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
-        COMMAND+="$var=$value "
-    fi
-done
-COMMAND+="benches/net/app.sh"
+command_with_settings benches/net/app.sh ROUNDS DURATION N PIPELINES TESTS HTTP_SERVERS RESP_SERVERS \
+    CARGO_TARGET_DIR NO_BUILD NO_INSTALL OUT TSV
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -68,10 +64,6 @@ OUT=${OUT:-$ROOT/benches/APP.md}
 BIN=$TARGET_DIR/release
 # Cargo builds into the same directory the binaries are run from.
 export CARGO_TARGET_DIR=$TARGET_DIR
-
-WORK_PREFIX=corium-appbench
-# shellcheck source=benches/net/lib.sh
-source "$ROOT/benches/net/lib.sh"
 
 NOTES=()
 
@@ -193,9 +185,7 @@ add_server() {
         NOTES+=("redis-server: skipped, not installed (apt-get install redis-server).")
         return
     fi
-    if [[ ${CMD[0]} == /* && ! -x ${CMD[0]} ]]; then
-        NOTES+=("$(label_of "$id"): skipped, ${CMD[0]} is not built.")
-        say "$id: ${CMD[0]} is not built; skipped"
+    if [[ ${CMD[0]} == /* ]] && ! is_built "$id" "${CMD[0]}"; then
         return
     fi
     ACTIVE+=("$id")
@@ -224,40 +214,14 @@ RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 SEQ=0
 
-# Starts server $1; sets SERVER_PID and SERVER_PORT. Returns 1 if it does
-# not come up within 10 s.
-start_server() {
-    local id=$1 out=$WORK/server.out err=$WORK/server.$1.err i addr
+# start_pinned ID: start_server (lib.sh) for the server ID, pinned, watched
+# on its fixed port if it has one; sets SERVER_PORT.
+start_pinned() {
+    local id=$1 port=()
     command_of "$id"
-    : >"$out"
-    "${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${CMD[@]}" >"$out" 2>"$err" &
-    SERVER_PID=$!
-    STARTED_PIDS+=("$SERVER_PID")
-    for ((i = 0; i < 100; i++)); do
-        if [[ -n $FIXED_PORT ]]; then
-            if (exec 3<>"/dev/tcp/127.0.0.1/$FIXED_PORT") 2>/dev/null; then
-                SERVER_PORT=$FIXED_PORT
-                return 0
-            fi
-        else
-            addr=$(sed -n 's/^listening on //p' "$out")
-            if [[ -n $addr ]]; then
-                SERVER_PORT=${addr##*:}
-                return 0
-            fi
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    say "$id: did not come up within 10 s: $(tail -n 3 "$err")"
-    stop_server
-    return 1
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    forget "$SERVER_PID"
+    [[ -z $FIXED_PORT ]] || port=(--port "$FIXED_PORT")
+    start_server "${port[@]+"${port[@]}"}" "$id" pinned "${CMD[@]}" || return 1
+    SERVER_PORT=${SERVER_ADDR##*:}
 }
 
 # measure OUT LOAD...: runs the load command (pinned) with `perf stat` on
@@ -360,7 +324,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     say "== round $round/$ROUNDS"
     rotate_order "$round"
     for id in "${ORDER[@]}"; do
-        start_server "$id" || continue
+        start_pinned "$id" || continue
         case $id in
             http-*) run_http "$id" "$round" ;;
             resp-*) run_resp "$id" "$round" ;;
@@ -446,23 +410,14 @@ goals() {
     echo
 }
 
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 REPORT=$WORK/report.md
 {
-    echo "# Corium application benchmarks"
-    echo
-    echo "Command: \`$COMMAND\`"
-    echo
-    echo "- date: $(date -u)"
-    echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    report_header "Corium application benchmarks"
     echo "- $PINNING"
     echo "- load: $(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2 || true); redis-benchmark $(redis-benchmark --version 2>/dev/null | cut -d' ' -f2 || true), one invocation per test (\`-t ping,set,get\` runs ping_inline, ping_mbulk, set, get)"
     echo "- server CPU and syscalls: $PERF_WHY, divided by the requests the load generator completed (wrk's total; redis-benchmark's -n)"
     echo "- cells: median (min..max) over the rounds; ratios are of medians"
-    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
-        echo "- $note"
-    done
+    report_notes
     echo
     has http-corium || has http-tokio || has http-epoll || has http-nginx && http_table
     for pipeline in $PIPELINES; do

@@ -50,17 +50,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK_PREFIX=corium-netbench
+# shellcheck source=benches/net/lib.sh
+source "$ROOT/benches/net/lib.sh"
 
-# The exact command, with the settings that differ from the defaults.
-COMMAND=""
-for var in ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION STREAM_CONNS CHURN BENCHES SERVERS UNPINNED_BENCHES UNPINNED_SERVERS CARGO_TARGET_DIR NO_BUILD OUT TSV; do
-    if [[ -n "${!var+set}" ]]; then
-        value=${!var}
-        [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
-        COMMAND+="$var=$value "
-    fi
-done
-COMMAND+="benches/net/echo.sh"
+command_with_settings benches/net/echo.sh ROUNDS DURATION WARMUP CONNS SIZE STREAM_DURATION \
+    STREAM_CONNS CHURN BENCHES SERVERS UNPINNED_BENCHES UNPINNED_SERVERS CARGO_TARGET_DIR NO_BUILD OUT TSV
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
@@ -78,10 +73,6 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 NO_BUILD=${NO_BUILD:-0}
 OUT=${OUT:-$ROOT/benches/NET.md}
 BIN=$TARGET_DIR/release
-
-WORK_PREFIX=corium-netbench
-# shellcheck source=benches/net/lib.sh
-source "$ROOT/benches/net/lib.sh"
 
 # ---------------------------------------------------------------- servers
 
@@ -176,22 +167,10 @@ for key in "${ENTRIES[@]}"; do
     fi
     [[ $server != corium* || $CORIUM_BUILT == yes ]] || continue
     exe=$(command_of "$server")
-    exe=${exe%% *}
-    if [[ ! -x "$exe" ]]; then
-        NOTES+=("$(label_of "$server"): skipped, $exe is not built.")
-        say "$server: $exe is not built; skipped"
-        continue
-    fi
+    is_built "$server" "${exe%% *}" || continue
     ACTIVE+=("$key")
 done
-if [[ ! -x "$BIN/loadgen" ]]; then
-    say "no load generator at $BIN/loadgen (build: cargo build --release -p corium-benches --bins)"
-    exit 1
-fi
-if [[ ${#ACTIVE[@]} -eq 0 ]]; then
-    say "no server to measure"
-    exit 1
-fi
+require_loadgen_and_servers
 
 # ---------------------------------------------------------------- pinning and perf
 
@@ -215,60 +194,6 @@ say "perf: $PERF_WHY"
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 SEQ=0
-
-# json_get KEY FILE: the number stored under KEY in loadgen's JSON line.
-json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
-
-# The `runtime: ...` line each Corium flavor printed, e.g. `multi_thread
-# (2 workers)`, to show in the report which runtime was measured.
-declare -A RUNTIME_LINE=()
-
-# start_server SERVER PLACEMENT: starts SERVER (pinned to CPU 0 when
-# PLACEMENT is `pinned`), waiting for its `listening on` line; sets
-# SERVER_PID and SERVER_ADDR. Returns 1 if it does not come up.
-start_server() {
-    local server=$1 placement=$2 out=$WORK/server.out err=$WORK/server.$1.err cmd i
-    read -r -a cmd <<<"$(command_of "$server")"
-    if [[ $placement == pinned ]]; then
-        cmd=("${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${cmd[@]}")
-    fi
-    : >"$out"
-    "${cmd[@]}" >"$out" 2>"$err" &
-    SERVER_PID=$!
-    STARTED_PIDS+=("$SERVER_PID")
-    for ((i = 0; i < 100; i++)); do
-        SERVER_ADDR=$(sed -n 's/^listening on //p' "$out")
-        if [[ -n $SERVER_ADDR ]]; then
-            [[ $server != corium* ]] || note_runtime "$server" "$out"
-            return 0
-        fi
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            break
-        fi
-        sleep 0.1
-    done
-    say "$server: did not print 'listening on' within 10 s: $(tail -n 3 "$err")"
-    stop_server
-    return 1
-}
-
-# note_runtime SERVER OUT: records the `runtime:` line a Corium example
-# prints right after `listening on` (waiting up to 1 s for it).
-note_runtime() {
-    local line="" i
-    for ((i = 0; i < 10; i++)); do
-        line=$(sed -n 's/^runtime: //p' "$2")
-        [[ -z $line ]] || break
-        sleep 0.1
-    done
-    RUNTIME_LINE[$1]=${line:-"(no runtime line)"}
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    forget "$SERVER_PID"
-}
 
 # run_load SERVER PLACEMENT BENCH ROUND: one load run against the running
 # server (the load generator pinned to CPU 1 when PLACEMENT is `pinned`),
@@ -383,7 +308,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for key in "${ORDER[@]}"; do
         server=$(server_of "$key")
         placement=$(placement_of "$key")
-        if ! start_server "$server" "$placement"; then
+        read -r -a cmd <<<"$(command_of "$server")"
+        if ! start_server "$server" "$placement" "${cmd[@]}"; then
             continue
         fi
         for bench in $(benches_of "$placement"); do
@@ -473,26 +399,14 @@ table() {
 # Whether any entry runs unpinned.
 has_unpinned() { [[ " ${ACTIVE[*]} " == *"@unpinned "* ]]; }
 
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 REPORT=$WORK/report.md
 {
-    echo "# Corium network benchmarks"
-    echo
-    echo "Command: \`$COMMAND\`"
-    echo
-    echo "- date: $(date -u)"
-    echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    report_header "Corium network benchmarks"
     echo "- $PINNING"
     echo "- load: \`loadgen\` (benches/src/bin/loadgen.rs: one thread, raw epoll, non-blocking sockets); echo runs ${WARMUP} s warm-up then ${DURATION} s measured, stream ${STREAM_DURATION} s measured"
     echo "- server CPU and syscalls: $PERF_WHY"
     echo "- cells: median (min..max) over the rounds; ratios are of medians; in the one-thread tables \"vs tokio\" is against tokio current_thread, in the 2-worker table \"vs tokio-mt\" is against tokio multi_thread (2 workers) and \"vs Corium ct\" against Corium current-thread, both unpinned in the same run"
-    for server in "${!RUNTIME_LINE[@]}"; do
-        echo "- $(label_of "$server") printed \`runtime: ${RUNTIME_LINE[$server]}\`"
-    done
-    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
-        echo "- $note"
-    done
+    report_notes
     echo
     if [[ -n ${SERVERS// /} ]]; then
         echo "## One thread, server pinned to CPU 0, load generator to CPU 1"

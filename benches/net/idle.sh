@@ -40,17 +40,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK_PREFIX=corium-idlebench
+# shellcheck source=benches/net/lib.sh
+source "$ROOT/benches/net/lib.sh"
 
-# The exact command, with the settings that differ from the defaults.
-COMMAND=""
-for var in ROUNDS CONNS BUFFER SIZE SETTLE SERVERS CARGO_TARGET_DIR NO_BUILD OUT TSV; do
-    if [[ -n "${!var+set}" ]]; then
-        value=${!var}
-        [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
-        COMMAND+="$var=$value "
-    fi
-done
-COMMAND+="benches/net/idle.sh"
+command_with_settings benches/net/idle.sh ROUNDS CONNS BUFFER SIZE SETTLE SERVERS CARGO_TARGET_DIR NO_BUILD OUT TSV
 
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-10000}
@@ -67,10 +61,6 @@ BENCH=idle$CONNS
 # How long the load generator holds its connections at most (the script
 # stops it as soon as the memory is read); its setup fails after 60 s.
 HOLD=120
-
-WORK_PREFIX=corium-idlebench
-# shellcheck source=benches/net/lib.sh
-source "$ROOT/benches/net/lib.sh"
 
 # ---------------------------------------------------------------- servers
 
@@ -102,8 +92,9 @@ command_of() {
     esac
 }
 
-# One-thread servers are pinned, the 2-worker ones are not.
-pinned() { [[ $1 != *-mt ]]; }
+# placement_of SERVER: one-thread servers are `pinned`, the 2-worker ones
+# `unpinned`.
+placement_of() { if [[ $1 == *-mt ]]; then echo unpinned; else echo pinned; fi; }
 
 # ---------------------------------------------------------------- build
 
@@ -120,22 +111,10 @@ for server in $SERVERS; do
         exit 2
     fi
     exe=$(command_of "$server")
-    exe=${exe%% *}
-    if [[ ! -x "$exe" ]]; then
-        NOTES+=("$(label_of "$server"): skipped, $exe is not built.")
-        say "$server: $exe is not built; skipped"
-        continue
-    fi
+    is_built "$server" "${exe%% *}" || continue
     ACTIVE+=("$server")
 done
-if [[ ! -x "$BIN/loadgen" ]]; then
-    say "no load generator at $BIN/loadgen (build: cargo build --release -p corium-benches --bins)"
-    exit 1
-fi
-if [[ ${#ACTIVE[@]} -eq 0 ]]; then
-    say "no server to measure"
-    exit 1
-fi
+require_loadgen_and_servers
 
 # ---------------------------------------------------------------- limits and pinning
 
@@ -158,67 +137,12 @@ RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 SEQ=0
 
-# json_get KEY FILE: the number stored under KEY in loadgen's JSON line.
-json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
-
 # memory_kb PID FIELD: FIELD of /proc/PID/status in kB (1024 bytes), or NA
 # (RssAnon is missing before Linux 4.5).
 memory_kb() {
     local kb
     kb=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || true)
     echo "${kb:-NA}"
-}
-
-# The `runtime: ...` line each Corium flavor printed.
-declare -A RUNTIME_LINE=()
-
-# start_server SERVER: starts SERVER (pinned to CPU 0 unless it runs 2
-# workers), waiting for its `listening on` line; sets SERVER_PID and
-# SERVER_ADDR. Returns 1 if it does not come up.
-start_server() {
-    local server=$1 out=$WORK/server.out err=$WORK/server.$1.err cmd i
-    read -r -a cmd <<<"$(command_of "$server")"
-    if pinned "$server"; then
-        cmd=("${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${cmd[@]}")
-    fi
-    : >"$out"
-    # (taskset execs the server: $! is the server's pid.)
-    "${cmd[@]}" >"$out" 2>"$err" &
-    SERVER_PID=$!
-    STARTED_PIDS+=("$SERVER_PID")
-    for ((i = 0; i < 100; i++)); do
-        SERVER_ADDR=$(sed -n 's/^listening on //p' "$out")
-        if [[ -n $SERVER_ADDR ]]; then
-            [[ $server != corium* ]] || note_runtime "$server" "$out"
-            return 0
-        fi
-        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            break
-        fi
-        sleep 0.1
-    done
-    say "$server: did not print 'listening on' within 10 s: $(tail -n 3 "$err")"
-    stop "$SERVER_PID"
-    return 1
-}
-
-# note_runtime SERVER OUT: records the `runtime:` line a Corium example
-# prints right after `listening on` (waiting up to 1 s for it).
-note_runtime() {
-    local line="" i
-    for ((i = 0; i < 10; i++)); do
-        line=$(sed -n 's/^runtime: //p' "$2")
-        [[ -z $line ]] || break
-        sleep 0.1
-    done
-    RUNTIME_LINE[$1]=${line:-"(no runtime line)"}
-}
-
-# stop PID: SIGTERM, wait, forget.
-stop() {
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-    forget "$1"
 }
 
 # measure SERVER ROUND: one measurement against the running server,
@@ -234,7 +158,7 @@ measure() {
     rss0=$(memory_kb "$SERVER_PID" VmRSS)
     anon0=$(memory_kb "$SERVER_PID" RssAnon)
     load=("$BIN/loadgen" --addr "$SERVER_ADDR" --idle "$CONNS" --size "$SIZE" --hold "$HOLD" --json)
-    if pinned "$server"; then
+    if [[ $(placement_of "$server") == pinned ]]; then
         load=("${LOAD_PIN[@]+"${LOAD_PIN[@]}"}" "${load[@]}")
     fi
     "${load[@]}" >"$json" 2>"$json.err" &
@@ -281,11 +205,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
     rotate_order "$round"
     for server in "${ORDER[@]}"; do
         say "== idle round $round/$ROUNDS: $server"
-        if ! start_server "$server"; then
+        read -r -a cmd <<<"$(command_of "$server")"
+        if ! start_server "$server" "$(placement_of "$server")" "${cmd[@]}"; then
             continue
         fi
         measure "$server" "$round"
-        stop "$SERVER_PID"
+        stop_server
     done
 done
 ELAPSED=$(($(date +%s) - START))
@@ -295,28 +220,16 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # summary, cell, ratio, has and tsv_summary come from lib.sh.
 
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 REPORT=$WORK/report.md
 {
-    echo "# Corium: resident memory per idle connection"
-    echo
-    echo "Command: \`$COMMAND\`"
-    echo
-    echo "- date: $(date -u)"
-    echo "- machine: $NPROC CPUs (nproc), ${CPU_MODEL:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+    report_header "Corium: resident memory per idle connection"
     echo "- $PINNING; open-file limit $FD_LIMIT"
     echo "- load: \`loadgen --idle $CONNS --size $SIZE\` (benches/src/bin/loadgen.rs, raw epoll): $CONNS connections, at most 64 connecting at a time, each echoing one $SIZE-byte message, then held open and idle"
     echo "- servers: \`--buffer $BUFFER\`, a $BUFFER-byte buffer per connection (Corium, tokio, smol); the raw epoll loop keeps none (one shared 16 KiB read buffer; a connection is a slot of an fd and an empty Vec)"
     echo "- Corium's \`echo\` example also keeps what its graceful shutdown needs per connection (examples/common/shutdown.rs: an entry in a \`JoinSet\` and a child \`CancellationToken\` waited on between requests); the tokio and smol servers spawn a detached task and keep neither"
     echo "- memory: the server's VmRSS (and RssAnon) from /proc/PID/status ${SETTLE} s after it printed \`listening on\` and ${SETTLE} s after all $CONNS connections were established; KB/connection = (after - before) / $CONNS, 1 KB = 1024 bytes"
     echo "- cells: median (min..max) over the rounds; ratios are of medians"
-    for server in "${!RUNTIME_LINE[@]}"; do
-        echo "- $(label_of "$server") printed \`runtime: ${RUNTIME_LINE[$server]}\`"
-    done
-    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
-        echo "- $note"
-    done
+    report_notes
     echo
     echo "### $CONNS idle connections, $BUFFER-byte buffer per connection"
     echo

@@ -1,10 +1,31 @@
-# Shared by benches/net/echo.sh and benches/net/app.sh: logging, the
-# cleanup of every process a run started, the server order of a round, and
-# the median/min/max arithmetic of the report. Sourced, not run; the
-# caller sets WORK_PREFIX before sourcing, and RESULTS and ACTIVE before
-# using the report helpers.
+# shellcheck shell=bash disable=SC2034,SC2153 # sets and reads the callers' variables
+# Shared by benches/net/echo.sh, app.sh and idle.sh (and, for logging and
+# tools, benches/suite.sh): logging, the command line a report shows, the
+# cleanup of every process a run started, starting and stopping a server,
+# the server order of a round, and the header and median/min/max arithmetic
+# of the report. Sourced, not run; the caller sets WORK_PREFIX before
+# sourcing, and BIN, NOTES, ACTIVE and RESULTS before using the helpers
+# that read them, and defines label_of SERVER (a server's row label).
 
 say() { printf '%s\n' "$*" >&2; }
+
+# command_with_settings SCRIPT VAR...: sets COMMAND to the exact command,
+# SCRIPT (as run from the workspace) after those of the VARs the
+# environment sets, that is the settings that differ from the defaults
+# (quoted when they hold white space). Call it before filling in defaults.
+command_with_settings() {
+    local script=$1 var value
+    shift
+    COMMAND=""
+    for var in "$@"; do
+        if [[ -n "${!var+set}" ]]; then
+            value=${!var}
+            [[ "$value" =~ [[:space:]] ]] && value="\"$value\""
+            COMMAND+="$var=$value "
+        fi
+    done
+    COMMAND+=$script
+}
 
 # ---------------------------------------------------------------- cleanup
 
@@ -33,6 +54,115 @@ forget() {
     done
     STARTED_PIDS=("${kept[@]+"${kept[@]}"}")
 }
+
+# stop PID: SIGTERM, wait, forget.
+stop() {
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    forget "$1"
+}
+
+# ---------------------------------------------------------------- servers
+
+# The `runtime: ...` line each Corium flavor printed, e.g. `multi_thread
+# (2 workers)`, to show in the report which runtime was measured.
+declare -A RUNTIME_LINE=()
+
+# start_server [--port PORT] NAME PLACEMENT COMMAND...: starts the server
+# NAME, running COMMAND (pinned to CPU 0 when PLACEMENT is `pinned`), and
+# waits up to 10 s for it to come up: to print `listening on ADDR`, or, with
+# --port (a server that cannot be given port 0, and so prints no such
+# line), to accept a connection on PORT. Sets SERVER_PID and SERVER_ADDR,
+# and for a Corium example (NAME corium*) its RUNTIME_LINE. Returns 1, the
+# server stopped, if it does not come up.
+start_server() {
+    local port="" out=$WORK/server.out err cmd i
+    if [[ $1 == --port ]]; then
+        port=$2
+        shift 2
+    fi
+    local name=$1 placement=$2
+    shift 2
+    err=$WORK/server.$name.err
+    cmd=("$@")
+    if [[ $placement == pinned ]]; then
+        cmd=("${SERVER_PIN[@]+"${SERVER_PIN[@]}"}" "${cmd[@]}")
+    fi
+    : >"$out"
+    # (taskset execs the server: $! is the server's pid.)
+    "${cmd[@]}" >"$out" 2>"$err" &
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    for ((i = 0; i < 100; i++)); do
+        if server_is_up "$port" "$out"; then
+            [[ $name != corium* ]] || note_runtime "$name" "$out"
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -n $port ]]; then
+        say "$name: did not come up within 10 s: $(tail -n 3 "$err")"
+    else
+        say "$name: did not print 'listening on' within 10 s: $(tail -n 3 "$err")"
+    fi
+    stop_server
+    return 1
+}
+
+# server_is_up PORT OUT: whether the server has come up (see start_server:
+# PORT accepts a connection or, PORT empty, OUT holds `listening on ADDR`);
+# sets SERVER_ADDR.
+server_is_up() {
+    if [[ -n $1 ]]; then
+        SERVER_ADDR=127.0.0.1:$1
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    else
+        SERVER_ADDR=$(sed -n 's/^listening on //p' "$2")
+        [[ -n $SERVER_ADDR ]]
+    fi
+}
+
+# note_runtime SERVER OUT: records the `runtime:` line a Corium example
+# prints right after `listening on` (waiting up to 1 s for it).
+note_runtime() {
+    local line="" i
+    for ((i = 0; i < 10; i++)); do
+        line=$(sed -n 's/^runtime: //p' "$2")
+        [[ -z $line ]] || break
+        sleep 0.1
+    done
+    RUNTIME_LINE[$1]=${line:-"(no runtime line)"}
+}
+
+# stop_server: stops the server start_server started.
+stop_server() { stop "$SERVER_PID"; }
+
+# is_built SERVER PROGRAM: whether PROGRAM, the server's executable, is
+# built; if not, says so and notes that SERVER is skipped (label_of is the
+# caller's).
+is_built() {
+    [[ ! -x $2 ]] || return 0
+    NOTES+=("$(label_of "$1"): skipped, $2 is not built.")
+    say "$1: $2 is not built; skipped"
+    return 1
+}
+
+# require_loadgen_and_servers: exits unless the load generator
+# ($BIN/loadgen) is built and ACTIVE holds a server to measure.
+require_loadgen_and_servers() {
+    if [[ ! -x "$BIN/loadgen" ]]; then
+        say "no load generator at $BIN/loadgen (build: cargo build --release -p corium-benches --bins)"
+        exit 1
+    fi
+    if [[ ${#ACTIVE[@]} -eq 0 ]]; then
+        say "no server to measure"
+        exit 1
+    fi
+}
+
+# json_get KEY FILE: the number stored under KEY in loadgen's JSON line.
+json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
 
 # rotate_order ROUND: sets ORDER to ACTIVE rotated by ROUND - 1, so no
 # server always runs first (right after the build, on a cold cache) or last.
@@ -116,6 +246,33 @@ detect_perf() {
 }
 
 # ---------------------------------------------------------------- the report
+
+# report_header TITLE: the report's title, its command and the lines every
+# report opens with: date, machine, rounds (COMMAND, LOAD_BEFORE,
+# LOAD_AFTER and ELAPSED are the caller's).
+report_header() {
+    local cpu_model
+    cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    echo "# $1"
+    echo
+    echo "Command: \`$COMMAND\`"
+    echo
+    echo "- date: $(date -u)"
+    echo "- machine: $NPROC CPUs (nproc), ${cpu_model:-unknown CPU}, kernel $(uname -r); load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+    echo "- $ROUNDS round(s), interleaved with the order rotated each round ($(printf '%s, ' "${ACTIVE[@]}" | sed 's/, $//')), a fresh server process per server and round; took ${ELAPSED} s"
+}
+
+# report_notes: the report's lines for the `runtime:` line each Corium
+# example printed (RUNTIME_LINE) and for each of NOTES.
+report_notes() {
+    local server note
+    for server in "${!RUNTIME_LINE[@]}"; do
+        echo "- $(label_of "$server") printed \`runtime: ${RUNTIME_LINE[$server]}\`"
+    done
+    for note in "${NOTES[@]+"${NOTES[@]}"}"; do
+        echo "- $note"
+    done
+}
 
 # summary SERVER BENCH COLUMN: "median min max" of a column of $RESULTS over
 # the rounds, or NA.

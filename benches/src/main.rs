@@ -30,23 +30,15 @@ mod sync;
 use std::path::Path;
 use std::process::ExitCode;
 
-use corium_benches::tsv;
+use corium_benches::{command_line, tsv};
 
 use cli::{Only, Options, USAGE};
 use micro::{Bench, Sizes};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match Options::parse(args.clone()) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("{message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let (options, args) = match command_line::parse(USAGE, Options::parse) {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
     };
     let (micro, run_sync) = match options.only {
         None => (Bench::ALL.to_vec(), true),

@@ -28,7 +28,7 @@ fn main() {
     let options = server_cli::ServerOptions::from_args(
         NAME,
         "The raw echo loop on polling::Poller::wait (what polling's wait costs).",
-        false,
+        server_cli::Flags::default(),
     );
     let listener = TcpListener::bind(options.addr)
         .unwrap_or_else(|error| server_cli::die(NAME, "bind", error));

@@ -13,7 +13,6 @@
 //! `benches/net/echo.sh` and `benches/net/idle.sh`.
 
 #[path = "shared/server_cli.rs"]
-#[allow(dead_code)] // `from_args`: see `parse_args`
 mod server_cli;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -25,19 +24,22 @@ use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 const NAME: &str = "echo-smol";
 const ABOUT: &str =
     "An echo server on smol (async-executor + async-io; one thread unless --workers N).";
-/// Bytes read at a time without `--buffer` (every server of the suite reads
-/// into 16 KiB).
-const READ_BUF: usize = 16 * 1024;
+/// `--workers N`, and `--buffer BYTES` for the read buffer of each
+/// connection: 16 KiB without it, as every server of the suite reads.
+const FLAGS: server_cli::Flags = server_cli::Flags {
+    workers: true,
+    buffer: Some(16 * 1024),
+};
 
 fn main() {
-    let (options, buffer) = parse_args();
+    let options = server_cli::ServerOptions::from_args(NAME, ABOUT, FLAGS);
     if options.workers == 1 {
         let executor = LocalExecutor::new();
         async_io::block_on(executor.run(async {
             let listener = bind(options.addr);
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => executor.spawn(serve(stream, buffer)).detach(),
+                    Ok((stream, _)) => executor.spawn(serve(stream, options.buffer)).detach(),
                     Err(error) => eprintln!("{NAME}: accept: {error}"),
                 }
             }
@@ -56,7 +58,7 @@ fn main() {
             let listener = bind(options.addr);
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => executor.spawn(serve(stream, buffer)).detach(),
+                    Ok((stream, _)) => executor.spawn(serve(stream, options.buffer)).detach(),
                     Err(error) => eprintln!("{NAME}: accept: {error}"),
                 }
             }
@@ -90,53 +92,4 @@ async fn serve(mut stream: Async<TcpStream>, buffer: usize) {
             }
         }
     }
-}
-
-/// `server_cli`'s `--addr` and `--workers`, and the read buffer's size
-/// (`--buffer`). Parsed here because `server_cli` turns away the flags it
-/// does not know, and only the echo servers take `--buffer`.
-fn parse_args() -> (server_cli::ServerOptions, usize) {
-    let usage = format!(
-        "usage: {NAME} [--addr HOST:PORT] [--workers N] [--buffer BYTES]\n\n{ABOUT}\n\n  \
-         --addr HOST:PORT  where to listen (default 127.0.0.1:0)\n  \
-         --workers N       worker threads (default 1: a single-thread runtime)\n  \
-         --buffer BYTES    each connection's read buffer (default {READ_BUF})\n\n\
-         Prints `listening on <addr>` once bound; runs until killed."
-    );
-    let fail = |message: String| -> ! {
-        eprintln!("{NAME}: {message}\n\n{usage}");
-        std::process::exit(2)
-    };
-    let positive = |flag: &str, value: String| match value.parse() {
-        Ok(n) if n >= 1 => n,
-        _ => fail(format!("{flag}: not a positive number: {value}")),
-    };
-    let mut options = server_cli::ServerOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        workers: 1,
-    };
-    let mut buffer = READ_BUF;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "-h" || arg == "--help" {
-            println!("{usage}");
-            std::process::exit(0);
-        }
-        if !matches!(arg.as_str(), "--addr" | "--workers" | "--buffer") {
-            fail(format!("unknown argument: {arg}"));
-        }
-        let value = args
-            .next()
-            .unwrap_or_else(|| fail(format!("{arg} needs a value")));
-        match arg.as_str() {
-            "--addr" => {
-                options.addr = value
-                    .parse()
-                    .unwrap_or_else(|_| fail(format!("--addr: not HOST:PORT: {value}")));
-            }
-            "--workers" => options.workers = positive("--workers", value),
-            _ => buffer = positive("--buffer", value),
-        }
-    }
-    (options, buffer)
 }

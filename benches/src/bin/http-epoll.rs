@@ -38,7 +38,7 @@ fn main() {
     let options = server_cli::ServerOptions::from_args(
         NAME,
         "The limit for http_hello: a single-thread HTTP hello server on raw epoll, no runtime.",
-        false,
+        server_cli::Flags::default(),
     );
     let listener = TcpListener::bind(options.addr)
         .unwrap_or_else(|error| server_cli::die(NAME, "bind", error));

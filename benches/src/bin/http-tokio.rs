@@ -42,7 +42,7 @@ fn main() {
     let options = server_cli::ServerOptions::from_args(
         NAME,
         "examples/http_hello.rs on tokio current_thread.",
-        false,
+        server_cli::Flags::default(),
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()

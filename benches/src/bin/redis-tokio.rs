@@ -68,7 +68,7 @@ fn main() {
     let options = server_cli::ServerOptions::from_args(
         NAME,
         "examples/mini_redis on tokio current_thread.",
-        false,
+        server_cli::Flags::default(),
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()

@@ -8,20 +8,13 @@
 
 use std::process::ExitCode;
 
+use corium_benches::command_line;
 use corium_benches::suite::{self, Options, Verdict, USAGE};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match Options::parse(args.clone()) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("{message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let (options, args) = match command_line::parse(USAGE, Options::parse) {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
     };
     let command = format!(
         "cargo run --release -p corium-benches --bin suite-report -- {}",
