@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Corium's whole benchmark suite, one command (shared BENCHMARKS.md):
 #
-#   benches/suite.sh            the full run: about 35 minutes on 2 cores
-#   benches/suite.sh --quick    a smoke run: under 5 minutes once built
+#   benches/suite.sh            the full run: about 20 minutes on 2 cores
+#   benches/suite.sh --quick    a smoke run: under 4 minutes, a cold build included
 #
 # It installs what the network runs need and is missing (perf, wrk,
 # redis-server/redis-benchmark, nginx: Debian packages, with apt-get, when
