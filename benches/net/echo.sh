@@ -76,36 +76,9 @@ BIN=$TARGET_DIR/release
 
 # ---------------------------------------------------------------- servers
 
-label_of() {
-    case $1 in
-        corium) echo "Corium current-thread (examples/echo)" ;;
-        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
-        epoll) echo "raw epoll loop (the limit)" ;;
-        polling) echo "raw loop on polling::Poller::wait" ;;
-        tokio) echo "tokio current_thread" ;;
-        smol) echo "smol (async-executor + async-io)" ;;
-        tokio-mt) echo "tokio multi_thread, 2 workers" ;;
-        smol-mt) echo "smol, 2 executor threads" ;;
-        *) echo "$1" ;;
-    esac
-}
-
-# The server's command line (without pinning). The examples pick their
-# runtime from the environment without --flavor (multi-thread, one worker
-# per core, if nothing is set), so Corium's flavor is always explicit.
-command_of() {
-    case $1 in
-        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor current" ;;
-        corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
-        epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
-        polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
-        tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;
-        smol) echo "$BIN/echo-smol --addr 127.0.0.1:0" ;;
-        tokio-mt) echo "$BIN/echo-tokio --addr 127.0.0.1:0 --workers 2" ;;
-        smol-mt) echo "$BIN/echo-smol --addr 127.0.0.1:0 --workers 2" ;;
-        *) return 1 ;;
-    esac
-}
+# label_of and command_of: lib.sh's echo-server tables.
+label_of() { echo_label_of "$1"; }
+command_of() { echo_command_of "$1"; }
 
 # A run entry is a server and a placement, `pinned` (server on CPU 0, load
 # generator on CPU 1) or `unpinned` (both share the CPUs); its key, the

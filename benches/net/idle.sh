@@ -64,32 +64,18 @@ HOLD=120
 
 # ---------------------------------------------------------------- servers
 
-label_of() {
-    case $1 in
-        corium) echo "Corium current-thread (examples/echo)" ;;
-        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
-        epoll) echo "raw epoll loop (the limit)" ;;
-        tokio) echo "tokio current_thread" ;;
-        tokio-mt) echo "tokio multi_thread, 2 workers" ;;
-        smol) echo "smol (async-executor + async-io)" ;;
-        smol-mt) echo "smol, 2 executor threads" ;;
-        *) echo "$1" ;;
-    esac
-}
+label_of() { echo_label_of "$1"; }
 
-# The server's command line (without pinning). The raw epoll loop keeps no
-# buffer per connection (one shared read buffer), so it takes no --buffer.
+# The server's command line (lib.sh's, without pinning), with a $BUFFER-byte
+# buffer per connection. The raw epoll loop keeps no buffer per connection
+# (one shared read buffer), so it takes no --buffer; the polling loop is
+# not measured here.
 command_of() {
-    case $1 in
-        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor current --buffer $BUFFER" ;;
-        corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2 --buffer $BUFFER" ;;
-        epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
-        tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0 --buffer $BUFFER" ;;
-        tokio-mt) echo "$BIN/echo-tokio --addr 127.0.0.1:0 --workers 2 --buffer $BUFFER" ;;
-        smol) echo "$BIN/echo-smol --addr 127.0.0.1:0 --buffer $BUFFER" ;;
-        smol-mt) echo "$BIN/echo-smol --addr 127.0.0.1:0 --workers 2 --buffer $BUFFER" ;;
-        *) return 1 ;;
-    esac
+    local cmd
+    [[ $1 != polling ]] || return 1
+    cmd=$(echo_command_of "$1") || return 1
+    [[ $1 == epoll ]] || cmd+=" --buffer $BUFFER"
+    echo "$cmd"
 }
 
 # placement_of SERVER: one-thread servers are `pinned`, the 2-worker ones

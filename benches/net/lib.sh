@@ -174,6 +174,43 @@ rotate_order() {
     done
 }
 
+# ---------------------------------------------------------------- the echo servers
+
+# The echo servers that echo.sh and idle.sh measure, by name: what the
+# reports call them (echo_label_of) and how they are started
+# (echo_command_of, which fails for an unknown name).
+echo_label_of() {
+    case $1 in
+        corium) echo "Corium current-thread (examples/echo)" ;;
+        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
+        epoll) echo "raw epoll loop (the limit)" ;;
+        polling) echo "raw loop on polling::Poller::wait" ;;
+        tokio) echo "tokio current_thread" ;;
+        smol) echo "smol (async-executor + async-io)" ;;
+        tokio-mt) echo "tokio multi_thread, 2 workers" ;;
+        smol-mt) echo "smol, 2 executor threads" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# echo_command_of SERVER: the server's command line (without pinning). The
+# examples pick their runtime from the environment without --flavor
+# (multi-thread, one worker per core, if nothing is set), so Corium's flavor
+# is always explicit.
+echo_command_of() {
+    case $1 in
+        corium) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor current" ;;
+        corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
+        epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
+        polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
+        tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;
+        smol) echo "$BIN/echo-smol --addr 127.0.0.1:0" ;;
+        tokio-mt) echo "$BIN/echo-tokio --addr 127.0.0.1:0 --workers 2" ;;
+        smol-mt) echo "$BIN/echo-smol --addr 127.0.0.1:0 --workers 2" ;;
+        *) return 1 ;;
+    esac
+}
+
 # ---------------------------------------------------------------- tools
 
 # install_missing COMMAND:PACKAGE...: installs with apt-get the Debian
