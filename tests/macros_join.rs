@@ -7,14 +7,14 @@ mod util;
 
 use std::cell::RefCell;
 use std::convert::Infallible;
-use std::future::{pending, ready, Future, IntoFuture};
+use std::future::{pending, ready, Future};
 use std::task::Poll;
 use std::time::Duration;
 
 use corium::sync::oneshot;
 use corium::task::yield_now;
 use corium::time::{sleep, timeout};
-use util::{build, count_polls, for_each_flavor_within, rt, run, DropCounter};
+use util::{build, count_polls, for_each_flavor_within, rt, run, Deferred, DropCounter};
 
 /// Longest any test may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -173,18 +173,6 @@ fn biased_join_polls_in_declared_order_every_time() {
 
 #[test]
 fn join_borrows_locals_and_accepts_into_future() {
-    /// Not a future itself, but `IntoFuture`.
-    struct Deferred(u32);
-
-    impl IntoFuture for Deferred {
-        type Output = u32;
-        type IntoFuture = std::future::Ready<u32>;
-
-        fn into_future(self) -> Self::IntoFuture {
-            ready(self.0)
-        }
-    }
-
     let (mut left, mut right) = (Vec::new(), Vec::new());
     let shared = String::from("shared");
     let outputs = block_on(async {

@@ -7,7 +7,7 @@
 mod util;
 
 use std::cell::{Cell, RefCell};
-use std::future::{pending, ready, Future, IntoFuture};
+use std::future::{pending, ready, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use corium::sync::{mpsc, oneshot};
 use corium::task::yield_now;
 use corium::time::{sleep, timeout};
-use util::{build, expect_panic, for_each_flavor_within, rt, run, DropCounter};
+use util::{build, expect_panic, for_each_flavor_within, rt, run, Deferred, DropCounter};
 
 /// Longest any test may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -448,18 +448,6 @@ impl Future for OnceOnly {
         assert!(!this.done, "polled after completion");
         this.done = true;
         Poll::Ready("once")
-    }
-}
-
-/// Not a future itself, but `IntoFuture`.
-struct Deferred(u32);
-
-impl IntoFuture for Deferred {
-    type Output = u32;
-    type IntoFuture = std::future::Ready<u32>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        ready(self.0)
     }
 }
 

@@ -141,6 +141,19 @@ pub struct CountPolls<F> {
     polls: Arc<AtomicUsize>,
 }
 
+/// Not a future itself, but `IntoFuture`: what `.await` and the macros
+/// accept besides futures. Resolves to its number at once.
+pub struct Deferred(pub u32);
+
+impl std::future::IntoFuture for Deferred {
+    type Output = u32;
+    type IntoFuture = std::future::Ready<u32>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::future::ready(self.0)
+    }
+}
+
 /// Wraps `inner` in a poll-counting probe; the counter reads the polls.
 pub fn count_polls<F: Future>(inner: F) -> (CountPolls<F>, Arc<AtomicUsize>) {
     let polls = Arc::new(AtomicUsize::new(0));
