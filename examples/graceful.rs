@@ -63,13 +63,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(String, Duratio
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--addr" => addr = value,
-            "--grace" => {
-                grace = value
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                    .ok_or(format!("--grace {value:?}: expected seconds, 0 or more"))?
-            }
+            "--grace" => grace = cli::parse_grace(&value)?,
             _ => return Err(format!("unexpected argument '{flag}'")),
         }
     }

@@ -154,7 +154,7 @@ fn parse_from(
 }
 
 /// `--grace`'s value: seconds, a fraction allowed.
-fn parse_grace(value: &str) -> Result<Duration, String> {
+pub fn parse_grace(value: &str) -> Result<Duration, String> {
     value
         .parse::<f64>()
         .ok()
