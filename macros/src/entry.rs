@@ -217,9 +217,9 @@ fn check(entry: Entry, config: &Config, function: &ItemFn) -> syn::Result<()> {
             ));
         }
     }
-    let flavor = config.flavor.map(|(flavor, _)| flavor);
+    let flavor = flavor(entry, config);
     if let Some((_, span)) = config.worker_threads {
-        if flavor == Some(Flavor::CurrentThread) || (flavor.is_none() && entry == Entry::Test) {
+        if flavor == Some(Flavor::CurrentThread) {
             return Err(syn::Error::new(
                 span,
                 "`worker_threads` needs the multi-thread flavor: add \
@@ -228,9 +228,7 @@ fn check(entry: Entry, config: &Config, function: &ItemFn) -> syn::Result<()> {
         }
     }
     if let Some((true, span)) = config.start_paused {
-        let current = flavor == Some(Flavor::CurrentThread)
-            || (flavor.is_none() && entry == Entry::Test && config.worker_threads.is_none());
-        if !current {
+        if flavor != Some(Flavor::CurrentThread) {
             return Err(syn::Error::new(
                 span,
                 "`start_paused = true` needs the current-thread flavor (the paused clock is \
@@ -279,16 +277,21 @@ fn rewrite(entry: Entry, config: &Config, mut function: ItemFn) -> TokenStream {
 }
 
 /// The expression that makes the `io::Result<Builder>` the arguments ask for.
+/// The flavor the arguments ask for; `None` (only for `main`): the
+/// environment's. `test` without a flavor is current-thread whatever the
+/// environment says; on `main`, `worker_threads` alone can only mean the
+/// multi-thread flavor.
+fn flavor(entry: Entry, config: &Config) -> Option<Flavor> {
+    match (config.flavor, entry, config.worker_threads) {
+        (Some((flavor, _)), _, _) => Some(flavor),
+        (None, Entry::Test, _) => Some(Flavor::CurrentThread),
+        (None, Entry::Main, Some(_)) => Some(Flavor::MultiThread),
+        (None, Entry::Main, None) => None,
+    }
+}
+
 fn builder(entry: Entry, config: &Config, krate: &Path) -> TokenStream {
-    // `worker_threads` alone can only mean the multi-thread flavor; `test`
-    // without a flavor is current-thread whatever the environment says.
-    let default = match (config.worker_threads, entry) {
-        (Some(_), _) => Some(Flavor::MultiThread),
-        (None, Entry::Test) => Some(Flavor::CurrentThread),
-        (None, Entry::Main) => None,
-    };
-    let flavor = config.flavor.map(|(flavor, _)| flavor).or(default);
-    let mut builder = match flavor {
+    let mut builder = match flavor(entry, config) {
         None => quote!(#krate::runtime::Builder::from_env()),
         Some(Flavor::CurrentThread) => {
             quote!(::core::result::Result::Ok(#krate::runtime::Builder::new_current_thread()))
