@@ -41,6 +41,8 @@
 #   UNPINNED_BENCHES ["echo50"]                what the unpinned servers run
 #   UNPINNED_SERVERS ["corium-mt tokio-mt smol-mt corium"]  unpinned; the
 #                         -mt servers run 2 workers and only run unpinned
+#                         (corium-shared-mt and corium-pw-mt: Corium with
+#                         each reactor topology, set by environment)
 #   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
 #   NO_BUILD [0]          1: do not run cargo build, use what is there
 #   OUT [benches/NET.md]  where the report goes
@@ -118,7 +120,7 @@ CORIUM_BUILT=""
 for key in "${ENTRIES[@]}"; do
     server=$(server_of "$key")
     if ! command_of "$server" >/dev/null; then
-        say "unknown server '$server' (known: corium corium-mt epoll polling tokio smol tokio-mt smol-mt)"
+        say "unknown server '$server' (known: corium corium-mt corium-shared-mt corium-pw-mt epoll polling tokio smol tokio-mt smol-mt)"
         exit 2
     fi
     if [[ $server == corium* && -z $CORIUM_BUILT ]]; then
@@ -140,6 +142,7 @@ for key in "${ENTRIES[@]}"; do
     fi
     [[ $server != corium* || $CORIUM_BUILT == yes ]] || continue
     exe=$(command_of "$server")
+    exe=${exe#env * } # a command may start with `env NAME=value`
     is_built "$server" "${exe%% *}" || continue
     ACTIVE+=("$key")
 done

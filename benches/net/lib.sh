@@ -183,6 +183,8 @@ echo_label_of() {
     case $1 in
         corium) echo "Corium current-thread (examples/echo)" ;;
         corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
+        corium-shared-mt) echo "Corium multi-thread, 2 workers, one shared reactor" ;;
+        corium-pw-mt) echo "Corium multi-thread, 2 workers, a reactor per worker" ;;
         epoll) echo "raw epoll loop (the limit)" ;;
         polling) echo "raw loop on polling::Poller::wait" ;;
         tokio) echo "tokio current_thread" ;;
@@ -201,6 +203,8 @@ echo_command_of() {
     case $1 in
         corium) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor current" ;;
         corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
+        corium-shared-mt) echo "env CORIUM_REACTOR_TOPOLOGY=shared $BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
+        corium-pw-mt) echo "env CORIUM_REACTOR_TOPOLOGY=per_worker $BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
         epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
         polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
         tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;

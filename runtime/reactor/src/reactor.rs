@@ -35,6 +35,9 @@ const GENERATION_MASK: usize = (1 << (usize::BITS - INDEX_BITS - 1)) - 1;
 const EMPTY: u8 = 0;
 const PARKED: u8 = 1;
 const NOTIFIED: u8 = 2;
+/// Parked in the group's shared I/O reactor (see [`Reactor::park_driving`]):
+/// a wakeup goes to that reactor's demultiplexer.
+const PARKED_ON_IO: u8 = 3;
 
 /// A closure to run on the blocking pool (see [`Handle::spawn_blocking`]).
 pub type BlockingJob = Box<dyn FnOnce() + Send>;
@@ -61,6 +64,10 @@ struct Group {
     /// Where this reactor's next balanced registration goes. Each reactor
     /// has its own cursor, so accepting threads share no counter.
     next: std::sync::atomic::AtomicUsize,
+    /// The one reactor every I/O source of the runtime registers with, when
+    /// the workers share one (see [`Handle::link_shared_io`]); the members
+    /// then keep only their timers and wakeups.
+    io: Option<Arc<Shared>>,
 }
 
 impl Shared {
@@ -218,13 +225,41 @@ impl Reactor {
         result
     }
 
+    /// Parks as [`park`](Self::park) does, but waits on `io`'s
+    /// demultiplexer: the I/O reactor a multi-thread runtime's workers
+    /// share (see [`Handle::link_shared_io`]), turned by whichever worker
+    /// parks first. This reactor's timers bound the wait and fire after
+    /// it, and a wakeup from [`Handle::unpark`] or an earlier timer reaches
+    /// the wait through `io`. `io` must be this reactor's group's shared
+    /// reactor, or those wakeups would go elsewhere.
+    pub fn park_driving(&mut self, io: &mut Reactor, max_wait: Option<Duration>) -> io::Result<usize> {
+        let shared = &self.shared;
+        let max_wait = if shared
+            .park
+            .compare_exchange(EMPTY, PARKED_ON_IO, AcqRel, Acquire)
+            .is_err()
+        {
+            // NOTIFIED: consume it and only look, without blocking.
+            shared
+                .park
+                .store(EMPTY, std::sync::atomic::Ordering::Release);
+            Some(Duration::ZERO)
+        } else {
+            max_wait
+        };
+        let timeout = min_wait(max_wait, self.until_next_timer());
+        let waited = io.shared.selector.wait(&mut io.events, timeout);
+        self.shared.park.swap(EMPTY, AcqRel);
+        waited?;
+        io.dispatch_io();
+        self.collect_expired_timers();
+        Ok(io.wake_all() + self.wake_all())
+    }
+
     /// One wait and dispatch, without the unpark protocol of [`Reactor::park`]
     /// (a wakeup still interrupts the wait).
     pub fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<usize> {
-        let timeout = match (max_wait, self.until_next_timer()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = min_wait(max_wait, self.until_next_timer());
         self.shared.selector.wait(&mut self.events, timeout)?;
         self.dispatch_io();
         self.collect_expired_timers();
@@ -292,6 +327,14 @@ impl Reactor {
     }
 }
 
+/// The shorter of two optional waits (`None`: no bound).
+fn min_wait(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Drop for Reactor {
     /// Shuts down: every waiting socket task and timer is woken; sockets
     /// then report an error and timers complete, so no task waits forever
@@ -343,10 +386,32 @@ impl Handle {
     /// return at once. Cheap when called often: only the first call after
     /// the reactor parks writes to the kernel.
     pub fn unpark(&self) {
-        if self.shared.park.swap(NOTIFIED, AcqRel) == PARKED {
-            // A failed notify leaves the reactor to its timeout; there is no
-            // caller that could do better with the error.
-            let _ = self.shared.selector.notify();
+        // A failed notify leaves the reactor to its timeout; there is no
+        // caller that could do better with the error.
+        match self.shared.park.swap(NOTIFIED, AcqRel) {
+            PARKED => {
+                let _ = self.shared.selector.notify();
+            }
+            PARKED_ON_IO => {
+                if let Some(io) = self.shared_io() {
+                    let _ = io.selector.notify();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The group's shared I/O reactor, if the group has one.
+    fn shared_io(&self) -> Option<&Arc<Shared>> {
+        self.shared.group.get().and_then(|group| group.io.as_ref())
+    }
+
+    /// The reactor an I/O source registered through this handle goes to:
+    /// the group's shared I/O reactor if it has one, else this one.
+    pub(crate) fn io_home(&self) -> Handle {
+        let shared = self.shared_io().unwrap_or(&self.shared);
+        Handle {
+            shared: shared.clone(),
         }
     }
 
@@ -357,7 +422,7 @@ impl Handle {
     /// timer or this sees PARKED. On the driving thread it is never parked,
     /// so registering a timer there costs no syscall.
     pub(crate) fn wake_for_timer(&self) {
-        if self.shared.park.load(Acquire) == PARKED {
+        if matches!(self.shared.park.load(Acquire), PARKED | PARKED_ON_IO) {
             self.unpark();
         }
     }
@@ -367,10 +432,26 @@ impl Handle {
     /// The executor calls this once when it builds the runtime; later calls
     /// are ignored.
     pub fn link_group(members: &[Handle]) {
+        Handle::link(members, None);
+    }
+
+    /// Links the reactors of one multi-thread runtime that share one I/O
+    /// reactor, `io`: every source registered through a member (a socket,
+    /// the signal pipe) goes to `io`, and the members keep their own
+    /// timers and wakeups. A worker parks with
+    /// [`Reactor::park_driving`] when it holds `io`, else with
+    /// [`Reactor::park`]. The executor calls this once when it builds
+    /// the runtime; later calls are ignored.
+    pub fn link_shared_io(members: &[Handle], io: &Handle) {
+        Handle::link(members, Some(io));
+    }
+
+    fn link(members: &[Handle], io: Option<&Handle>) {
         for (index, member) in members.iter().enumerate() {
             let _ = member.shared.group.set(Group {
                 members: members.iter().map(|m| Arc::downgrade(&m.shared)).collect(),
                 next: std::sync::atomic::AtomicUsize::new(index),
+                io: io.map(|io| io.shared.clone()),
             });
         }
     }
@@ -384,6 +465,9 @@ impl Handle {
         let Some(group) = self.shared.group.get() else {
             return self.clone();
         };
+        if let Some(io) = &group.io {
+            return Handle { shared: io.clone() };
+        }
         let turn = group
             .next
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

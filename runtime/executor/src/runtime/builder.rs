@@ -1,5 +1,6 @@
 //! `Builder`: configures and builds a `Runtime`, and reads the flavor
-//! from the environment (`CORIUM_FLAVOR`, `CORIUM_WORKER_THREADS`).
+//! from the environment (`CORIUM_FLAVOR`, `CORIUM_WORKER_THREADS`,
+//! `CORIUM_REACTOR_TOPOLOGY`).
 
 use std::fmt;
 use std::io;
@@ -18,6 +19,9 @@ pub const FLAVOR_ENV: &str = "CORIUM_FLAVOR";
 /// The variable that sets the worker count of a multi-thread runtime whose
 /// code does not set it.
 pub const WORKER_THREADS_ENV: &str = "CORIUM_WORKER_THREADS";
+/// The variable that picks the reactor topology of a multi-thread runtime
+/// whose code does not pick one (see [`Builder::reactor_topology`]).
+pub const TOPOLOGY_ENV: &str = "CORIUM_REACTOR_TOPOLOGY";
 
 /// Blocking-pool threads at most, by default (tokio's figure).
 const MAX_BLOCKING_THREADS: usize = 512;
@@ -70,6 +74,25 @@ pub struct Builder {
     keep_alive: Duration,
     backend: Backend,
     start_paused: bool,
+    /// Set by the code; wins over `CORIUM_REACTOR_TOPOLOGY`.
+    topology: Option<ReactorTopology>,
+}
+
+/// How a multi-thread runtime's workers wait for I/O (see
+/// [`Builder::reactor_topology`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReactorTopology {
+    /// One I/O reactor for the whole runtime, turned by whichever worker
+    /// goes to sleep first; the others sleep apart. Every ready socket
+    /// reaches whichever worker is free, so no connection waits for one
+    /// particular thread (tokio's layout). Timers stay per worker.
+    Shared,
+    /// One reactor per worker: a worker sleeps in its own, and accepted
+    /// connections are spread over them in turn, so a connection's
+    /// events and its task stay on one worker (the thread-per-core layout
+    /// of Netty, memcached and nginx).
+    PerWorker,
 }
 
 impl Builder {
@@ -139,6 +162,7 @@ impl Builder {
             keep_alive: THREAD_KEEP_ALIVE,
             backend: Backend::Auto,
             start_paused: false,
+            topology: None,
         }
     }
 
@@ -237,6 +261,16 @@ impl Builder {
         self
     }
 
+    /// How a multi-thread runtime's workers wait for I/O: one reactor they
+    /// share, or one each. The default is the one that measured faster on
+    /// a machine whose cores are shared with other work (DESIGN.md has the
+    /// figures), unless `CORIUM_REACTOR_TOPOLOGY` (`shared` or
+    /// `per_worker`) says otherwise. Ignored by the current-thread flavor.
+    pub fn reactor_topology(&mut self, topology: ReactorTopology) -> &mut Self {
+        self.topology = Some(topology);
+        self
+    }
+
     /// Starts the runtime with its clock paused (see `time::pause`).
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
@@ -304,11 +338,20 @@ impl Builder {
                     Some(n) => n,
                     None => env_worker_threads()?.unwrap_or_else(default_worker_threads),
                 };
+                let topology = match self.topology {
+                    Some(topology) => topology,
+                    None => env_topology()?.unwrap_or(DEFAULT_TOPOLOGY),
+                };
                 let reactors = (0..workers)
                     .map(|_| Reactor::with_backend(self.backend))
                     .collect::<io::Result<Vec<_>>>()?;
+                let shared_io = match topology {
+                    ReactorTopology::Shared => Some(Reactor::with_backend(self.backend)?),
+                    ReactorTopology::PerWorker => None,
+                };
                 scheduler::Handle::MultiThread(multi_thread::Shared::new(
                     reactors,
+                    shared_io,
                     blocking.clone(),
                     config,
                 ))
@@ -354,6 +397,27 @@ fn env_worker_threads() -> io::Result<Option<usize>> {
     }
 }
 
+/// The topology with nothing set: see DESIGN.md for the measurement.
+const DEFAULT_TOPOLOGY: ReactorTopology = ReactorTopology::Shared;
+
+/// `CORIUM_REACTOR_TOPOLOGY`, if set.
+fn env_topology() -> io::Result<Option<ReactorTopology>> {
+    const ALLOWED: &str = "`shared` or `per_worker`";
+    match std::env::var(TOPOLOGY_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(value) => match value.trim() {
+            "shared" => Ok(Some(ReactorTopology::Shared)),
+            "per_worker" => Ok(Some(ReactorTopology::PerWorker)),
+            _ => Err(invalid_env(TOPOLOGY_ENV, &value, ALLOWED)),
+        },
+        Err(std::env::VarError::NotUnicode(value)) => Err(invalid_env(
+            TOPOLOGY_ENV,
+            &value.to_string_lossy(),
+            ALLOWED,
+        )),
+    }
+}
+
 fn default_worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
@@ -368,6 +432,7 @@ impl fmt::Debug for Builder {
             .field("thread_keep_alive", &self.keep_alive)
             .field("backend", &self.backend)
             .field("start_paused", &self.start_paused)
+            .field("reactor_topology", &self.topology)
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,9 @@ mod handle;
 #[allow(clippy::module_inception)]
 mod runtime;
 
-pub use builder::{Builder, UnhandledPanic, FLAVOR_ENV, WORKER_THREADS_ENV};
+pub use builder::{
+    Builder, ReactorTopology, UnhandledPanic, FLAVOR_ENV, TOPOLOGY_ENV, WORKER_THREADS_ENV,
+};
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, RuntimeMetrics, TryCurrentError};
 pub use runtime::Runtime;
 

@@ -42,12 +42,14 @@ impl<T: AsFd> Registration<T> {
         Registration::with_handle(&Handle::current(), source)
     }
 
-    /// Registers `source` with the reactor behind `handle`.
+    /// Registers `source` with the reactor behind `handle` (or with the
+    /// I/O reactor its runtime's workers share, if they share one).
     pub fn with_handle(handle: &Handle, source: T) -> io::Result<Registration<T>> {
+        let handle = handle.io_home();
         let (key, io) = handle.register(source.as_fd())?;
         Ok(Registration {
             source: Some(source),
-            handle: handle.clone(),
+            handle,
             io,
             key,
         })

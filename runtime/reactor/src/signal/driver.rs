@@ -28,6 +28,9 @@ struct Driver {
 /// Makes the reactor behind `handle` watch the signal pipe, once per
 /// reactor.
 pub(crate) fn watch(handle: &Handle, registry: &'static Registry) -> io::Result<()> {
+    // Where the pipe would be registered: a shared I/O reactor is watched
+    // once for all its workers.
+    let handle = &handle.io_home();
     if !handle.shared.claim_signal_watch() {
         return Ok(());
     }

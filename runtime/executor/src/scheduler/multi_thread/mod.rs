@@ -67,6 +67,9 @@ pub(crate) struct Shared {
     pub(crate) reactor: corium_reactor::Handle,
     pub(crate) blocking: blocking::Spawner,
     remotes: Box<[Remote]>,
+    /// The I/O reactor the workers share, if they share one
+    /// (`ReactorTopology::Shared`); `None`: one reactor per worker.
+    io: Option<SharedIo>,
     inject: Inject,
     idle: Idle,
     owned: OwnedTasks,
@@ -132,15 +135,41 @@ struct Remote {
     driver: Mutex<Option<Reactor>>,
 }
 
+/// The one I/O reactor of a runtime whose workers share one: every socket
+/// is registered with it, and whichever worker goes to sleep first with
+/// it free waits on it (`Reactor::park_driving`), its own timers and
+/// wakeups included; the others sleep in their own reactors, which keep
+/// only their timers and wakeups.
+struct SharedIo {
+    handle: corium_reactor::Handle,
+    /// Taken with `try_lock` only: a worker that finds it held sleeps in
+    /// its own reactor. `None` once shut down.
+    driver: Mutex<Option<Reactor>>,
+}
+
 impl Shared {
     pub(crate) fn new(
         reactors: Vec<Reactor>,
+        shared_io: Option<Reactor>,
         blocking: blocking::Spawner,
         config: Config,
     ) -> Arc<Shared> {
         let num_workers = reactors.len();
         let handles: Vec<_> = reactors.iter().map(Reactor::handle).collect();
-        corium_reactor::Handle::link_group(&handles);
+        let io = shared_io.map(|reactor| SharedIo {
+            handle: reactor.handle(),
+            driver: Mutex::new(Some(reactor)),
+        });
+        match &io {
+            Some(io) => corium_reactor::Handle::link_shared_io(&handles, &io.handle),
+            None => corium_reactor::Handle::link_group(&handles),
+        }
+        // Looks at other reactors' sockets (`poll_now`) go to the shared
+        // one when there is one.
+        let poll_buffer_of = |index: usize| match &io {
+            Some(io) => io.handle.poll_buffer(),
+            None => handles[index].poll_buffer(),
+        };
         let mut cores = Vec::with_capacity(num_workers);
         let mut remotes = Vec::with_capacity(num_workers);
         for (index, reactor) in reactors.into_iter().enumerate() {
@@ -156,13 +185,14 @@ impl Shared {
                 index,
                 local,
                 num_workers,
-                handles[index].poll_buffer(),
+                poll_buffer_of(index),
             ));
         }
         let shared = Arc::new(Shared {
             reactor: handles[0].clone(),
             blocking,
             remotes: remotes.into_boxed_slice(),
+            io,
             inject: Inject::default(),
             idle: Idle::new(num_workers),
             owned: OwnedTasks::new(num_workers),
@@ -397,6 +427,10 @@ impl Shared {
         // worker still turning one (detached at the deadline) keeps it.
         for remote in self.remotes.iter() {
             let reactor = remote.driver.try_lock().and_then(|mut slot| slot.take());
+            drop(reactor);
+        }
+        if let Some(io) = &self.io {
+            let reactor = io.driver.try_lock().and_then(|mut slot| slot.take());
             drop(reactor);
         }
     }

@@ -296,19 +296,28 @@ impl WorkerContext {
         task.run();
     }
 
-    /// Turns this worker's reactor, waiting up to `timeout`.
+    /// Turns this worker's reactor, waiting up to `timeout`: through the
+    /// shared I/O reactor when the runtime has one and nobody turns it
+    /// (see `SharedIo`), else alone.
     fn turn(&self, timeout: Option<Duration>) {
         let Some(index) = self.with_core(|core| core.index) else {
             return;
         };
-        let mut driver = self.shared.remotes[index].driver.lock();
+        let shared = &*self.shared;
+        let mut driver = shared.remotes[index].driver.lock();
         let Some(reactor) = driver.as_mut() else {
             return;
         };
+        let mut io = shared.io.as_ref().and_then(|io| io.driver.try_lock());
         self.with_core(|core| core.turning = true);
+        let turned = match io.as_mut().and_then(|io| io.as_mut()) {
+            Some(io) => reactor.park_driving(io, timeout),
+            None => reactor.park(timeout),
+        };
+        drop(io);
         // An error here is a broken poller (EBADF and the like); the
         // runtime cannot recover from that, and hiding it would spin.
-        if let Err(e) = reactor.park(timeout) {
+        if let Err(e) = turned {
             panic!("corium: the reactor failed to wait for events: {e}");
         }
         self.with_core(|core| core.turning = false);
@@ -332,13 +341,14 @@ impl WorkerContext {
     }
 
     /// Looks, without waiting, at the sockets of every stalled worker
-    /// (`find_stalled`). Their ready sockets' tasks come to this worker
+    /// (`find_stalled`): in its own reactor, or in the shared one if the
+    /// workers share one. Their ready sockets' tasks come to this worker
     /// instead of waiting for that one (`corium_reactor::Handle::poll_now`);
     /// this is what keeps a descheduled worker's connections moving when
     /// the cores are shared with other programs.
     fn poll_stalled_reactors(&self) {
         self.find_stalled();
-        let remotes = &self.shared.remotes;
+        let shared = &*self.shared;
         let looks = self.with_core(|core| {
             if core.stalled.is_empty() {
                 return None;
@@ -351,8 +361,15 @@ impl WorkerContext {
             return;
         };
         // Outside the core's borrow: the looks wake tasks onto this core.
-        for &i in &stalled {
-            remotes[i].reactor.poll_now(&mut buffer);
+        match &shared.io {
+            Some(io) => {
+                io.handle.poll_now(&mut buffer);
+            }
+            None => {
+                for &i in &stalled {
+                    shared.remotes[i].reactor.poll_now(&mut buffer);
+                }
+            }
         }
         self.with_core(|core| {
             core.turning = false;
