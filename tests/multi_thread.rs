@@ -1080,3 +1080,81 @@ async fn lifo_scenario(
     let (b_done, b_thread) = b.await?;
     Ok((b_done, a_end, a_thread, b_thread))
 }
+
+// ---------------------------------------------------------------------------
+// The shared I/O reactor
+
+/// How long a connection's task blocks its worker's thread in the test
+/// below: far beyond the moment the other worker takes over the I/O.
+const IO_BLOCK: Duration = Duration::from_millis(1500);
+
+#[test]
+fn a_worker_blocked_in_a_poll_does_not_stall_the_other_connections() {
+    // Catches tokio's shared-driver flaw: a worker leaves the I/O reactor
+    // to run a task that blocks its thread, and the other worker sleeps
+    // apart, so no thread waits for I/O and every connection waits for
+    // that poll to end. Here connection X's request blocks its worker;
+    // connection Y, sent to while X's worker is blocked, must be answered
+    // before X's block ends. Both workers are idle (the usual state: one
+    // waits in the I/O reactor, the other sleeps apart) when X's request
+    // arrives.
+    let runtime = multi_thread(2);
+    bounded(LIMIT, move || {
+        runtime.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let blocked_done = Arc::new(AtomicBool::new(false));
+            let server = corium::spawn({
+                let blocked_done = blocked_done.clone();
+                async move {
+                    for _ in 0..2 {
+                        let (stream, _) = listener.accept().await.unwrap();
+                        corium::spawn(answer(stream, blocked_done.clone()));
+                    }
+                }
+            });
+            // The client is a plain thread with blocking sockets: no task of
+            // the runtime is involved on its side.
+            let client = std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut x = std::net::TcpStream::connect(addr).unwrap();
+                let mut y = std::net::TcpStream::connect(addr).unwrap();
+                std::thread::sleep(Duration::from_millis(100)); // both idle
+                x.write_all(b"b").unwrap(); // X's task blocks its worker
+                std::thread::sleep(Duration::from_millis(100));
+                y.write_all(b"p").unwrap();
+                let mut reply = [0u8; 1];
+                y.read_exact(&mut reply).unwrap();
+                x.read_exact(&mut [0u8; 1]).unwrap();
+                reply[0]
+            });
+            let reply = corium::task::spawn_blocking(move || client.join().unwrap())
+                .await
+                .unwrap();
+            server.await.unwrap();
+            assert_eq!(
+                reply, b'e',
+                "Y was answered only after X's {IO_BLOCK:?} block ended ('l' for late)"
+            );
+        });
+    });
+}
+
+/// Answers one one-byte request: `b` blocks the thread for [`IO_BLOCK`]
+/// and then says so in `blocked_done`; anything else gets `e` (early) if
+/// no block has ended yet, else `l` (late).
+async fn answer(mut stream: TcpStream, blocked_done: Arc<AtomicBool>) {
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = [0u8; 1];
+    stream.read_exact(&mut request).await.unwrap();
+    let reply = if request[0] == b'b' {
+        std::thread::sleep(IO_BLOCK);
+        blocked_done.store(true, SeqCst);
+        b'd'
+    } else if blocked_done.load(SeqCst) {
+        b'l'
+    } else {
+        b'e'
+    };
+    stream.write_all(&[reply]).await.unwrap();
+}

@@ -29,7 +29,16 @@ pub type Flavor = fn() -> Builder;
 pub const FLAVORS: &[(&str, Flavor)] = &[
     ("current_thread", Builder::new_current_thread),
     ("multi_thread", Builder::new_multi_thread),
+    ("multi_thread, a reactor per worker", multi_thread_per_worker),
 ];
+
+/// The multi-thread flavor with its other reactor topology (the default
+/// shares one I/O reactor between the workers).
+fn multi_thread_per_worker() -> Builder {
+    let mut builder = Builder::new_multi_thread();
+    builder.reactor_topology(corium::runtime::ReactorTopology::PerWorker);
+    builder
+}
 
 /// Runs `test` once per executor flavor. The flavor's name is printed first,
 /// so a failure's captured output says which flavor failed.

@@ -10,7 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,11 @@ const MAX_LIFO_POLLS: usize = 3;
 /// (see `Shared::watch_for`): a worker that started no poll in that time
 /// is stuck in one, and the task in its LIFO slot is taken.
 const LIFO_RECHECK: Duration = Duration::from_millis(1);
+/// How long a worker sleeps apart from the shared I/O reactor before it
+/// tries that reactor again, unless a worker waits there (see `SharedIo`
+/// in `mod.rs`): the longest the runtime's sockets go unwatched while
+/// every worker that is awake is stuck in a poll.
+const IO_RECHECK: Duration = Duration::from_millis(10);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
 
@@ -40,6 +45,9 @@ pub(crate) struct Core {
     /// Set while this worker turns a reactor: wakes then wait for the
     /// turn's end to wake other workers (`after_turn`), once for the batch.
     turning: bool,
+    /// Whether this worker already slept apart from the shared I/O reactor
+    /// for `IO_RECHECK` in this park (its next sleep there may be deep).
+    io_rechecked: bool,
     /// Polls each worker had started at this worker's last look, to tell
     /// a stalled worker (see `poll_stalled_reactors`).
     last_polls: Vec<u32>,
@@ -63,6 +71,7 @@ impl Core {
             index,
             run_queue,
             turning: false,
+            io_rechecked: false,
             last_polls: vec![0; workers],
             stalled: Vec::with_capacity(workers),
             poll_buffer: Some(poll_buffer),
@@ -308,19 +317,63 @@ impl WorkerContext {
         let Some(reactor) = driver.as_mut() else {
             return;
         };
-        let mut io = shared.io.as_ref().and_then(|io| io.driver.try_lock());
         self.with_core(|core| core.turning = true);
-        let turned = match io.as_mut().and_then(|io| io.as_mut()) {
-            Some(io) => reactor.park_driving(io, timeout),
+        let turned = match &shared.io {
             None => reactor.park(timeout),
+            Some(io) => match io.driver.try_lock() {
+                Some(mut io_driver) => match io_driver.as_mut() {
+                    Some(io_reactor) => {
+                        let waits = timeout != Some(Duration::ZERO);
+                        io.waiting.store(waits, SeqCst);
+                        let turned = reactor.park_driving(io_reactor, timeout);
+                        io.waiting.store(false, SeqCst);
+                        drop(io_driver);
+                        if waits {
+                            shared.wake_deep_sleepers();
+                        }
+                        turned
+                    }
+                    None => reactor.park(timeout), // shut down
+                },
+                None => {
+                    let deep = &shared.remotes[index].deep;
+                    let turned = reactor.park(self.apart_wait(io, deep, timeout));
+                    deep.store(false, SeqCst);
+                    turned
+                }
+            },
         };
-        drop(io);
         // An error here is a broken poller (EBADF and the like); the
         // runtime cannot recover from that, and hiding it would spin.
         if let Err(e) = turned {
             panic!("corium: the reactor failed to wait for events: {e}");
         }
         self.with_core(|core| core.turning = false);
+    }
+
+    /// How long to sleep apart from the shared I/O reactor, which another
+    /// worker holds: `IO_RECHECK` at first, then `timeout` if a worker
+    /// waits there and will wake this one when it leaves (see `SharedIo`).
+    fn apart_wait(
+        &self,
+        io: &super::SharedIo,
+        deep: &AtomicBool,
+        timeout: Option<Duration>,
+    ) -> Option<Duration> {
+        if timeout == Some(Duration::ZERO) {
+            return timeout;
+        }
+        let rechecked = self
+            .with_core(|core| std::mem::replace(&mut core.io_rechecked, true))
+            .unwrap_or(false);
+        if rechecked {
+            deep.store(true, SeqCst);
+            if io.waiting.load(SeqCst) {
+                return timeout;
+            }
+            deep.store(false, SeqCst);
+        }
+        Some(timeout.map_or(IO_RECHECK, |t| t.min(IO_RECHECK)))
     }
 
     /// Notes in `core.stalled` the other workers that started no poll
@@ -408,6 +461,7 @@ impl WorkerContext {
         if let Some(hook) = &shared.config.on_thread_park {
             hook();
         }
+        self.with_core(|core| core.io_rechecked = false);
         loop {
             if shared.is_shutdown() {
                 break;
