@@ -1144,7 +1144,6 @@ fn a_worker_blocked_in_a_poll_does_not_stall_the_other_connections() {
 /// and then says so in `blocked_done`; anything else gets `e` (early) if
 /// no block has ended yet, else `l` (late).
 async fn answer(mut stream: TcpStream, blocked_done: Arc<AtomicBool>) {
-    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
     let mut request = [0u8; 1];
     stream.read_exact(&mut request).await.unwrap();
     let reply = if request[0] == b'b' {

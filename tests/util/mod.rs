@@ -29,7 +29,10 @@ pub type Flavor = fn() -> Builder;
 pub const FLAVORS: &[(&str, Flavor)] = &[
     ("current_thread", Builder::new_current_thread),
     ("multi_thread", Builder::new_multi_thread),
-    ("multi_thread, a reactor per worker", multi_thread_per_worker),
+    (
+        "multi_thread, a reactor per worker",
+        multi_thread_per_worker,
+    ),
 ];
 
 /// The multi-thread flavor with its other reactor topology (the default

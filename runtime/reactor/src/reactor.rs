@@ -232,7 +232,11 @@ impl Reactor {
     /// it, and a wakeup from [`Handle::unpark`] or an earlier timer reaches
     /// the wait through `io`. `io` must be this reactor's group's shared
     /// reactor, or those wakeups would go elsewhere.
-    pub fn park_driving(&mut self, io: &mut Reactor, max_wait: Option<Duration>) -> io::Result<usize> {
+    pub fn park_driving(
+        &mut self,
+        io: &mut Reactor,
+        max_wait: Option<Duration>,
+    ) -> io::Result<usize> {
         let shared = &self.shared;
         let max_wait = if shared
             .park

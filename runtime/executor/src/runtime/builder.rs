@@ -410,11 +410,9 @@ fn env_topology() -> io::Result<Option<ReactorTopology>> {
             "per_worker" => Ok(Some(ReactorTopology::PerWorker)),
             _ => Err(invalid_env(TOPOLOGY_ENV, &value, ALLOWED)),
         },
-        Err(std::env::VarError::NotUnicode(value)) => Err(invalid_env(
-            TOPOLOGY_ENV,
-            &value.to_string_lossy(),
-            ALLOWED,
-        )),
+        Err(std::env::VarError::NotUnicode(value)) => {
+            Err(invalid_env(TOPOLOGY_ENV, &value.to_string_lossy(), ALLOWED))
+        }
     }
 }
 
