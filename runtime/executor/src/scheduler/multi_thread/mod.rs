@@ -27,6 +27,7 @@
 //! whatever still waited on them.
 
 mod idle;
+mod io_watch;
 mod owned;
 pub(crate) mod queue;
 mod worker;
@@ -37,7 +38,7 @@ use std::pin::pin;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
-    Ordering::Release, Ordering::SeqCst,
+    Ordering::Release,
 };
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -53,6 +54,7 @@ use crate::runtime::UnhandledPanic;
 use crate::task::raw::{Header, RawTask};
 use crate::task::{Id, JoinHandle, Notified, Schedule};
 use idle::Idle;
+use io_watch::IoWatch;
 use owned::OwnedTasks;
 
 pub(crate) use worker::{hand_off_core, HandOff};
@@ -126,10 +128,6 @@ struct Remote {
     /// that sees it unchanged knows the worker is stuck in one poll.
     polls: std::sync::atomic::AtomicU32,
     reactor: corium_reactor::Handle,
-    /// Set while the worker sleeps apart from the shared I/O reactor with
-    /// no bound, counting on the worker that waits there to wake it when
-    /// it leaves (see `SharedIo`).
-    deep: AtomicBool,
     /// The reactor itself, turned only by the thread running this worker
     /// (other workers look at its sockets through `reactor.poll_now`,
     /// which needs no lock). It lives here rather than in the core so that
@@ -144,29 +142,14 @@ struct Remote {
 /// it free waits on it (`Reactor::park_driving`), its own timers and
 /// wakeups included; the others sleep in their own reactors, which keep
 /// only their timers and wakeups.
-///
-/// # Nobody left holding the I/O
-/// The worker that waits on the shared reactor leaves it when it has tasks
-/// to run; if one of them blocks the thread, and the other workers sleep
-/// apart, no thread waits for I/O and every connection waits for that
-/// poll to end (tokio's driver works that way). So a worker sleeping apart
-/// sleeps at most `IO_RECHECK` the first time, then tries the shared
-/// reactor again; it sleeps longer only while a worker *waits* on the
-/// shared reactor (`waiting`), and it says so first (`Remote::deep`): that
-/// worker, on leaving the wait, wakes it (`wake_deep_sleepers`). The two
-/// sides store their flag, then read the other's (both `SeqCst`), so one
-/// of them sees the other: either the sleeper does not sleep deeply, or
-/// the leaving worker wakes it. Under load a worker seldom sleeps for a
-/// whole `IO_RECHECK`, so this costs a wakeup per recheck at most; an idle
-/// runtime sleeps with no timer.
+/// Who waits on it, and who may sleep apart with no bound, is
+/// `io_watch.rs`'s protocol.
 struct SharedIo {
     handle: corium_reactor::Handle,
     /// Taken with `try_lock` only: a worker that finds it held sleeps in
     /// its own reactor. `None` once shut down.
     driver: Mutex<Option<Reactor>>,
-    /// Set while a worker waits on the shared reactor (not for a look
-    /// without waiting).
-    waiting: AtomicBool,
+    watch: IoWatch,
 }
 
 impl Shared {
@@ -181,7 +164,7 @@ impl Shared {
         let io = shared_io.map(|reactor| SharedIo {
             handle: reactor.handle(),
             driver: Mutex::new(Some(reactor)),
-            waiting: AtomicBool::new(false),
+            watch: IoWatch::new(num_workers),
         });
         match &io {
             Some(io) => corium_reactor::Handle::link_shared_io(&handles, &io.handle),
@@ -202,7 +185,6 @@ impl Shared {
                 lifo: LifoSlot::default(),
                 polls: std::sync::atomic::AtomicU32::new(0),
                 reactor: reactor.handle(),
-                deep: AtomicBool::new(false),
                 driver: Mutex::new(Some(reactor)),
             });
             cores.push(worker::Core::new(
@@ -368,17 +350,6 @@ impl Shared {
         let _ = self
             .watcher
             .compare_exchange(me + 2, NO_WATCHER, AcqRel, Relaxed);
-    }
-
-    /// Wakes every worker that sleeps deeply apart from the shared I/O
-    /// reactor (see `SharedIo`); called by a worker that stopped waiting
-    /// there, after it cleared `SharedIo::waiting`.
-    fn wake_deep_sleepers(&self) {
-        for remote in self.remotes.iter() {
-            if remote.deep.load(SeqCst) && remote.deep.swap(false, SeqCst) {
-                remote.reactor.unpark();
-            }
-        }
     }
 
     /// Queues a task woken outside this runtime's workers.

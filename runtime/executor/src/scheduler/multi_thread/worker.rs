@@ -10,7 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +31,8 @@ const MAX_LIFO_POLLS: usize = 3;
 /// is stuck in one, and the task in its LIFO slot is taken.
 const LIFO_RECHECK: Duration = Duration::from_millis(1);
 /// How long a worker sleeps apart from the shared I/O reactor before it
-/// tries that reactor again, unless a worker waits there (see `SharedIo`
-/// in `mod.rs`): the longest the runtime's sockets go unwatched while
+/// tries that reactor again, unless a worker waits there (`io_watch.rs`):
+/// the longest the runtime's sockets go unwatched while
 /// every worker that is awake is stuck in a poll.
 const IO_RECHECK: Duration = Duration::from_millis(10);
 /// Most tasks moved from the inject queue to the run queue at once.
@@ -324,21 +324,21 @@ impl WorkerContext {
                 Some(mut io_driver) => match io_driver.as_mut() {
                     Some(io_reactor) => {
                         let waits = timeout != Some(Duration::ZERO);
-                        io.waiting.store(waits, SeqCst);
+                        if waits {
+                            io.watch.begin_wait();
+                        }
                         let turned = reactor.park_driving(io_reactor, timeout);
-                        io.waiting.store(false, SeqCst);
                         drop(io_driver);
                         if waits {
-                            shared.wake_deep_sleepers();
+                            io.watch.end_wait(|i| shared.remotes[i].reactor.unpark());
                         }
                         turned
                     }
                     None => reactor.park(timeout), // shut down
                 },
                 None => {
-                    let deep = &shared.remotes[index].deep;
-                    let turned = reactor.park(self.apart_wait(io, deep, timeout));
-                    deep.store(false, SeqCst);
+                    let turned = reactor.park(self.apart_wait(io, index, timeout));
+                    io.watch.woke(index);
                     turned
                 }
             },
@@ -353,11 +353,11 @@ impl WorkerContext {
 
     /// How long to sleep apart from the shared I/O reactor, which another
     /// worker holds: `IO_RECHECK` at first, then `timeout` if a worker
-    /// waits there and will wake this one when it leaves (see `SharedIo`).
+    /// waits there and will wake this one when it leaves (`io_watch.rs`).
     fn apart_wait(
         &self,
         io: &super::SharedIo,
-        deep: &AtomicBool,
+        me: usize,
         timeout: Option<Duration>,
     ) -> Option<Duration> {
         if timeout == Some(Duration::ZERO) {
@@ -366,12 +366,8 @@ impl WorkerContext {
         let rechecked = self
             .with_core(|core| std::mem::replace(&mut core.io_rechecked, true))
             .unwrap_or(false);
-        if rechecked {
-            deep.store(true, SeqCst);
-            if io.waiting.load(SeqCst) {
-                return timeout;
-            }
-            deep.store(false, SeqCst);
+        if rechecked && io.watch.sleep_deep(me) {
+            return timeout;
         }
         Some(timeout.map_or(IO_RECHECK, |t| t.min(IO_RECHECK)))
     }
