@@ -182,7 +182,7 @@ rotate_order() {
 echo_label_of() {
     case $1 in
         corium) echo "Corium current-thread (examples/echo)" ;;
-        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo)" ;;
+        corium-mt) echo "Corium multi-thread, 2 workers (examples/echo; default: one shared reactor)" ;;
         corium-shared-mt) echo "Corium multi-thread, 2 workers, one shared reactor" ;;
         corium-pw-mt) echo "Corium multi-thread, 2 workers, a reactor per worker" ;;
         epoll) echo "raw epoll loop (the limit)" ;;
