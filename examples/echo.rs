@@ -63,7 +63,7 @@ async fn serve(options: &cli::Options) -> io::Result<()> {
 /// Writes back whatever arrives until the client closes its side or the
 /// server stops. Each read is a whole request here, so each waits through
 /// `Stop::next_request`. `buf_size` bytes are read at a time.
-async fn echo(mut stream: TcpStream, peer: SocketAddr, stop: Stop, buf_size: usize) {
+async fn echo(mut stream: TcpStream, peer: SocketAddr, mut stop: Stop, buf_size: usize) {
     if let Err(e) = stream.set_nodelay(true) {
         eprintln!("{peer}: {e}");
         return;

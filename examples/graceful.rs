@@ -81,8 +81,8 @@ async fn serve(addr: &str, grace: Duration) -> io::Result<()> {
     Ok(())
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, stop: Stop) {
-    if let Err(e) = serve_lines(stream, &stop).await {
+async fn connection(stream: TcpStream, peer: SocketAddr, mut stop: Stop) {
+    if let Err(e) = serve_lines(stream, &mut stop).await {
         eprintln!("{peer}: {e}");
     }
 }
@@ -90,7 +90,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, stop: Stop) {
 /// Answers line after line until the client closes or the server stops.
 /// The stop is looked at only between requests, when no byte of the next
 /// one has come: a request that has begun is read to its end and answered.
-async fn serve_lines(mut stream: TcpStream, stop: &Stop) -> io::Result<()> {
+async fn serve_lines(mut stream: TcpStream, stop: &mut Stop) -> io::Result<()> {
     let mut pending = Vec::with_capacity(128);
     let mut buf = [0u8; 1024];
     loop {

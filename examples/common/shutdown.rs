@@ -11,9 +11,10 @@
 //!    stop between requests and closes; one waiting for its next request
 //!    closes at once. After the grace period the rest are aborted.
 //!
-//! The per-request cost is one atomic load and, only while a connection
-//! waits for its next request, a waker in its own child token: there is no
-//! `select!` around the reads inside a request, and no lock that every
+//! The per-request cost is one atomic load and, while a connection waits
+//! for its next request, one poll of a wait whose waker stays in the
+//! connection's own child token (registered once per connection): there is
+//! no `select!` around the reads inside a request, and no lock that every
 //! connection shares.
 #![allow(dead_code)] // each example uses its own subset
 
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use corium::net::{TcpListener, TcpStream};
 use corium::signal::unix::{signal, Signal, SignalKind};
-use corium::sync::CancellationToken;
+use corium::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use corium::task::JoinSet;
 use corium::time::{sleep, timeout};
 
@@ -61,27 +62,41 @@ impl Signals {
     }
 }
 
-/// What a connection task is told about the server stopping.
-pub struct Stop(CancellationToken);
+/// What a connection task is told about the server stopping. Its wait for
+/// the stop stays registered from one request to the next (one waker in
+/// the connection's own child token), so a request costs an atomic load
+/// and a poll that finds its waker in place, not a registration and a
+/// removal under the token's lock.
+pub struct Stop {
+    token: CancellationToken,
+    cancelled: WaitForCancellationFutureOwned,
+}
 
 impl Stop {
+    fn new(token: CancellationToken) -> Stop {
+        Stop {
+            cancelled: token.clone().cancelled_owned(),
+            token,
+        }
+    }
+
     /// Whether the server is stopping: check it between requests.
     pub fn is_stopping(&self) -> bool {
-        self.0.is_cancelled()
+        self.token.is_cancelled()
     }
 
     /// Waits for the first bytes of the next request (`read`, a read of
     /// the connection), or returns `None` if the server stops first. Use it
     /// only between requests: inside one, read plainly, so a request that
     /// has begun is always finished.
-    pub async fn next_request<F: Future>(&self, read: F) -> Option<F::Output> {
+    pub async fn next_request<F: Future>(&mut self, read: F) -> Option<F::Output> {
         if self.is_stopping() {
             return None;
         }
         corium::select! {
             biased;
             output = read => Some(output),
-            () = self.0.cancelled() => None,
+            () = &mut self.cancelled => None,
         }
     }
 }
@@ -108,7 +123,7 @@ where
         corium::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    connections.spawn(connection(stream, peer, Stop(stop.child_token())));
+                    connections.spawn(connection(stream, peer, Stop::new(stop.child_token())));
                 }
                 Err(e) => {
                     eprintln!("accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");

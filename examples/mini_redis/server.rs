@@ -105,7 +105,7 @@ async fn sweep_expired(db: SharedDb) {
 /// Serves one client until it leaves, errs, breaks the protocol or the
 /// server stops; the stop is seen only between requests, when the read
 /// buffer is empty, so a request that has begun is always answered.
-async fn serve_connection(mut stream: TcpStream, db: SharedDb, stop: Stop) {
+async fn serve_connection(mut stream: TcpStream, db: SharedDb, mut stop: Stop) {
     // Replies are written once per batch: Nagle would only delay them.
     let _ = stream.set_nodelay(true);
     let mut conn = Connection::new();

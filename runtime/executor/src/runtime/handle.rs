@@ -25,7 +25,8 @@ pub use corium_reactor::TryCurrentError;
 pub enum RuntimeFlavor {
     /// One thread runs every task and the reactor.
     CurrentThread,
-    /// Worker threads with work stealing, one reactor each.
+    /// Worker threads with work stealing (see `Builder::reactor_topology`
+    /// for how they wait for I/O).
     MultiThread,
 }
 

@@ -2,7 +2,8 @@
 //!
 //! `Handle` is an enum over the two flavors, so callers never care which
 //! one runs: `current_thread` (one thread runs every task and the reactor)
-//! and `multi_thread` (workers with work-stealing queues, one reactor each).
+//! and `multi_thread` (workers with work-stealing queues, sharing one I/O
+//! reactor or with one each).
 
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;

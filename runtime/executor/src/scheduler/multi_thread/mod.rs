@@ -1,15 +1,25 @@
-//! The multi-thread scheduler: N workers with work-stealing run queues and
-//! one reactor each.
+//! The multi-thread scheduler: N workers with work-stealing run queues,
+//! and either one I/O reactor they share (the default) or one reactor each.
 //!
 //! # Layout
 //! Each worker owns a bounded lock-free run queue (`queue.rs`), a LIFO slot
-//! and a reactor, in its `Core`. Other workers steal half a queue at a
-//! time, and take a LIFO task too (tokio's LIFO slot cannot be stolen, so a
-//! task there waits for its worker however long that worker is busy). Wakes
-//! from outside the workers go to one inject queue. Idle workers sleep in
-//! their reactor and are woken one at a time (`idle.rs`).
+//! and a reactor (its timers and wakeups), in its `Core`. Other workers
+//! steal half a queue at a time, and take a LIFO task too (tokio's LIFO
+//! slot cannot be stolen, so a task there waits for its worker however
+//! long that worker is busy). Wakes from outside the workers go to one
+//! inject queue. Idle workers sleep and are woken one at a time
+//! (`idle.rs`).
 //!
-//! # One reactor per worker
+//! # One shared I/O reactor (`ReactorTopology::Shared`, the default)
+//! Every socket is registered with one more reactor, which whichever
+//! worker goes to sleep first with it free waits on, bounded by its own
+//! timers (`SharedIo`); the others sleep in their own reactors. A worker
+//! sleeping apart never leaves the sockets unwatched for more than
+//! `IO_RECHECK` while the others run (`io_watch.rs`), so a task that
+//! blocks its thread does not stall every connection (it does with
+//! tokio's driver).
+//!
+//! # One reactor per worker (`ReactorTopology::PerWorker`)
 //! A worker sleeps in its own epoll instance, fires its own timers and
 //! registers the sockets it creates there; accepted connections are spread
 //! over the workers' reactors in turn (`corium_reactor::Handle::balanced`).
@@ -17,8 +27,9 @@
 //! a connection's task settles on that worker, and a request touches only
 //! that worker's structures: its epoll, its run queue, its timer wheel.
 //! A stolen task still wakes correctly: the waker queues it on whichever
-//! worker (or inject queue) the wake happens on. The figures that decided
-//! this layout are in DESIGN.md.
+//! worker (or inject queue) the wake happens on.
+//!
+//! The figures that decided the default are in DESIGN.md.
 //!
 //! # Shutdown
 //! The flag is set, every worker woken; each drains its queues (dropping

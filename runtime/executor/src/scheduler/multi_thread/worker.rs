@@ -1,5 +1,6 @@
-//! A worker: the loop that runs tasks, steals, sleeps in its reactor, and
-//! the thread-local through which wakes on a worker reach its queue.
+//! A worker: the loop that runs tasks, steals, sleeps (in the shared I/O
+//! reactor or its own), and the thread-local through which wakes on a
+//! worker reach its queue.
 //!
 //! The `Core` (run queue, reactor) sits in a `RefCell` in the worker's
 //! context and is borrowed only for a moment at a time: a task is taken
