@@ -83,6 +83,21 @@ impl Shared {
             .store(false, std::sync::atomic::Ordering::Release);
     }
 
+    /// Enters a park in `state` (`PARKED` or `PARKED_ON_IO`); false if a
+    /// wakeup was pending, which is consumed: the caller then only looks,
+    /// without blocking.
+    fn enter_park(&self, state: u8) -> bool {
+        if self
+            .park
+            .compare_exchange(EMPTY, state, AcqRel, Acquire)
+            .is_ok()
+        {
+            return true;
+        }
+        self.park.store(EMPTY, std::sync::atomic::Ordering::Release);
+        false
+    }
+
     /// Sets readiness from `events` and collects the wakers to wake.
     fn dispatch_io(&self, events: &Events, wakers: &mut Vec<Waker>) {
         let selector = &self.selector;
@@ -208,16 +223,7 @@ impl Reactor {
     /// return at once, so no wakeup is lost; many wakeups while parked cost
     /// one `eventfd` write.
     pub fn park(&mut self, max_wait: Option<Duration>) -> io::Result<usize> {
-        let shared = &self.shared;
-        if shared
-            .park
-            .compare_exchange(EMPTY, PARKED, AcqRel, Acquire)
-            .is_err()
-        {
-            // NOTIFIED: consume it and only look, without blocking.
-            shared
-                .park
-                .store(EMPTY, std::sync::atomic::Ordering::Release);
+        if !self.shared.enter_park(PARKED) {
             return self.turn(Some(Duration::ZERO));
         }
         let result = self.turn(max_wait);
@@ -237,23 +243,17 @@ impl Reactor {
         io: &mut Reactor,
         max_wait: Option<Duration>,
     ) -> io::Result<usize> {
-        let shared = &self.shared;
-        let max_wait = if shared
-            .park
-            .compare_exchange(EMPTY, PARKED_ON_IO, AcqRel, Acquire)
-            .is_err()
-        {
-            // NOTIFIED: consume it and only look, without blocking.
-            shared
-                .park
-                .store(EMPTY, std::sync::atomic::Ordering::Release);
-            Some(Duration::ZERO)
-        } else {
+        let parked = self.shared.enter_park(PARKED_ON_IO);
+        let max_wait = if parked {
             max_wait
+        } else {
+            Some(Duration::ZERO)
         };
         let timeout = min_wait(max_wait, self.until_next_timer());
         let waited = io.shared.selector.wait(&mut io.events, timeout);
-        self.shared.park.swap(EMPTY, AcqRel);
+        if parked {
+            self.shared.park.swap(EMPTY, AcqRel);
+        }
         waited?;
         io.dispatch_io();
         self.collect_expired_timers();
@@ -711,6 +711,55 @@ mod tests {
                 .expect("the parked thread woke");
             drop(parked.join().unwrap());
         }
+    }
+
+    /// A worker's reactor and the I/O reactor it shares with its group.
+    fn shared_io_pair() -> (Reactor, Reactor) {
+        let worker = Reactor::new().unwrap();
+        let io = Reactor::new().unwrap();
+        Handle::link_shared_io(&[worker.handle()], &io.handle());
+        (worker, io)
+    }
+
+    #[test]
+    fn an_unpark_reaches_a_worker_waiting_on_the_shared_io_reactor() {
+        // The wakeup must go to the I/O reactor's eventfd while the worker
+        // waits there, not to the worker's own, which nobody waits on.
+        for _ in 0..20 {
+            let (mut worker, mut io) = shared_io_pair();
+            let handle = worker.handle();
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            let parked = std::thread::spawn(move || {
+                worker.park_driving(&mut io, None).unwrap();
+                done_tx.send(()).unwrap();
+                (worker, io)
+            });
+            std::thread::sleep(Duration::from_millis(2));
+            handle.unpark();
+            done_rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the worker waiting on the shared reactor woke");
+            drop(parked.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_source_registered_through_a_member_goes_to_the_shared_io_reactor() {
+        use std::io::Write;
+        let (mut worker, mut io) = shared_io_pair();
+        let (a, mut peer) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let registration = Registration::with_handle(&worker.handle(), a).unwrap();
+        assert!(
+            Arc::ptr_eq(&registration.handle().shared, &io.shared),
+            "registered with the shared reactor"
+        );
+        assert_eq!(worker.handle().num_registrations(), 0);
+        peer.write_all(b"x").unwrap();
+        worker
+            .park_driving(&mut io, Some(Duration::from_secs(5)))
+            .unwrap();
+        assert!(registration.readiness().is_readable());
     }
 
     #[test]
