@@ -7,7 +7,7 @@
 //! task is woken and yields. Outside a Corium task there is no budget and
 //! this costs one thread-local read.
 
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 /// Polls `poll` under the budget: `Pending` (after waking the task) when
 /// the budget is spent, and a unit is kept only if `poll` completed.
@@ -16,7 +16,7 @@ pub(crate) fn poll_budgeted<T>(
     cx: &mut Context<'_>,
     poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    let coop = ready!(corium_reactor::coop::poll_proceed(cx));
+    let coop = std::task::ready!(corium_reactor::coop::poll_proceed(cx));
     let polled = poll(cx);
     if polled.is_ready() {
         coop.made_progress();
