@@ -87,12 +87,15 @@ async fn serve(options: &cli::Options) -> io::Result<()> {
 async fn client(mut stream: TcpStream, id: u64, room: Room) -> io::Result<()> {
     let name = format!("guest{id}");
     // Subscribe before the welcome: once a client has read its welcome
-    // line, it receives every line anyone sends after that.
+    // line, it receives every line anyone sends after that. And announce
+    // the arrival before the welcome too: a client that connects after
+    // this one read its welcome must not be told it joined (on the
+    // multi-thread flavor that client's task may run in between).
     let inbox = room.subscribe();
     let others = room.receiver_count() - 1;
+    say(&room, id, format!("*** {name} joined\n"));
     let welcome = format!("*** welcome, {name}; {others} other(s) here\n");
     stream.write_all(welcome.as_bytes()).await?;
-    say(&room, id, format!("*** {name} joined\n"));
 
     let (reader, writer) = stream.split();
     let reading = pin!(read_lines(reader, &name, id, &room));

@@ -116,7 +116,7 @@ fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
         (
             &[],
             &[],
-            format!("multi_thread ({cores} {})", plural(cores)),
+            format!("multi_thread ({cores} {}, shared reactor)", plural(cores)),
         ),
         (
             &["--flavor", "current"],
@@ -126,7 +126,7 @@ fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
         (
             &["--flavor", "multi", "--workers", "3"],
             &[],
-            "multi_thread (3 workers)".into(),
+            "multi_thread (3 workers, shared reactor)".into(),
         ),
         (
             &[],
@@ -139,7 +139,12 @@ fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
                 ("CORIUM_FLAVOR", "multi_thread"),
                 ("CORIUM_WORKER_THREADS", "3"),
             ],
-            "multi_thread (3 workers)".into(),
+            "multi_thread (3 workers, shared reactor)".into(),
+        ),
+        (
+            &["--workers", "2"],
+            &[("CORIUM_REACTOR_TOPOLOGY", "per_worker")],
+            "multi_thread (2 workers, reactor per worker)".into(),
         ),
         // What the command line says wins over the environment.
         (
@@ -150,7 +155,7 @@ fn the_flags_then_the_environment_then_the_default_pick_the_runtime() {
         (
             &["--workers", "2"],
             &[("CORIUM_WORKER_THREADS", "3")],
-            "multi_thread (2 workers)".into(),
+            "multi_thread (2 workers, shared reactor)".into(),
         ),
     ];
     for (args, env, expected) in cases {
@@ -186,6 +191,7 @@ fn an_invalid_flavor_is_a_startup_error_that_names_the_variable() {
             .args(["--addr", "127.0.0.1:0"])
             .env_remove("CORIUM_FLAVOR")
             .env_remove("CORIUM_WORKER_THREADS")
+            .env_remove("CORIUM_REACTOR_TOPOLOGY")
             .env(name, value)
             .output()
             .unwrap();
@@ -285,13 +291,14 @@ impl Server {
     }
 
     /// [`start`](Self::start) with extra arguments and environment; also
-    /// returns the runtime line (`runtime: FLAVOR (N workers)`).
+    /// returns the runtime line (`runtime: FLAVOR (N workers[, TOPOLOGY])`).
     fn start_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
         let mut command = Command::new(example_binary(name));
         command.args(["--addr", "127.0.0.1:0"]).args(args);
         command
             .env_remove("CORIUM_FLAVOR")
-            .env_remove("CORIUM_WORKER_THREADS");
+            .env_remove("CORIUM_WORKER_THREADS")
+            .env_remove("CORIUM_REACTOR_TOPOLOGY");
         command.envs(env.iter().copied());
         let mut child = Guard(
             command

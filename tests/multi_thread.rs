@@ -608,7 +608,8 @@ fn run_child(test: &'static str, vars: &[(&'static str, Option<&'static str>)]) 
         ])
         .env(CHILD_MODE, "1")
         .env_remove("CORIUM_FLAVOR")
-        .env_remove("CORIUM_WORKER_THREADS");
+        .env_remove("CORIUM_WORKER_THREADS")
+        .env_remove("CORIUM_REACTOR_TOPOLOGY");
     for (name, value) in vars {
         if let Some(value) = value {
             command.env(name, value);
@@ -663,6 +664,15 @@ fn runtime_new_child() {
     println!(
         "REPORT implicit: {}",
         implicit.handle().metrics().num_workers()
+    );
+    println!("REPORT topology: {:?}", handle.reactor_topology());
+    let per_worker = Builder::new_multi_thread()
+        .reactor_topology(corium::runtime::ReactorTopology::PerWorker)
+        .build()
+        .unwrap();
+    println!(
+        "REPORT explicit topology: {:?}",
+        per_worker.handle().reactor_topology()
     );
     assert_eq!(
         runtime
@@ -724,6 +734,36 @@ fn runtime_new_panics_on_an_unknown_flavor_naming_the_allowed_values() {
     assert_runtime_new_panics(
         &[("CORIUM_FLAVOR", Some("bogus"))],
         &["CORIUM_FLAVOR", "bogus", "current_thread", "multi_thread"],
+    );
+}
+
+#[test]
+fn runtime_new_panics_on_an_unknown_reactor_topology_naming_the_allowed_values() {
+    assert_runtime_new_panics(
+        &[("CORIUM_REACTOR_TOPOLOGY", Some("both"))],
+        &["CORIUM_REACTOR_TOPOLOGY", "both", "shared", "per_worker"],
+    );
+}
+
+#[test]
+fn corium_reactor_topology_picks_the_topology_and_the_code_wins_over_it() {
+    // Catches the variable being ignored, or overriding what the code set.
+    let reports = child_report(&[
+        ("CORIUM_FLAVOR", None),
+        ("CORIUM_REACTOR_TOPOLOGY", Some("per_worker")),
+    ]);
+    assert!(
+        reports.contains(&"topology: Some(PerWorker)".to_string()),
+        "{reports:?}"
+    );
+    let reports = child_report(&[("CORIUM_FLAVOR", None), ("CORIUM_REACTOR_TOPOLOGY", None)]);
+    assert!(
+        reports.contains(&"topology: Some(Shared)".to_string()),
+        "{reports:?}"
+    );
+    assert!(
+        reports.contains(&"explicit topology: Some(PerWorker)".to_string()),
+        "{reports:?}"
     );
 }
 

@@ -219,8 +219,11 @@ pub fn print_runtime() {
     let handle = Handle::current();
     let workers = handle.metrics().num_workers();
     let plural = if workers == 1 { "" } else { "s" };
+    let topology = handle
+        .reactor_topology()
+        .map_or(String::new(), |t| format!(", {t}"));
     println!(
-        "runtime: {} ({workers} worker{plural})",
+        "runtime: {} ({workers} worker{plural}{topology})",
         handle.runtime_flavor()
     );
 }

@@ -95,6 +95,16 @@ pub enum ReactorTopology {
     PerWorker,
 }
 
+impl fmt::Display for ReactorTopology {
+    /// `shared reactor` or `reactor per worker`, as the examples print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReactorTopology::Shared => "shared reactor",
+            ReactorTopology::PerWorker => "reactor per worker",
+        })
+    }
+}
+
 impl Builder {
     /// A runtime whose tasks all run on the thread that calls `block_on`.
     pub fn new_current_thread() -> Builder {

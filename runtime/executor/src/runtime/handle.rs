@@ -143,6 +143,15 @@ impl Handle {
         }
     }
 
+    /// How this runtime's workers wait for I/O; `None` on the
+    /// current-thread flavor, whose one thread turns its one reactor.
+    pub fn reactor_topology(&self) -> Option<super::ReactorTopology> {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(_) => None,
+            scheduler::Handle::MultiThread(shared) => Some(shared.reactor_topology()),
+        }
+    }
+
     /// Figures about this runtime.
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics {

@@ -234,6 +234,13 @@ impl Shared {
         self.remotes.len()
     }
 
+    pub(crate) fn reactor_topology(&self) -> crate::runtime::ReactorTopology {
+        match self.io {
+            Some(_) => crate::runtime::ReactorTopology::Shared,
+            None => crate::runtime::ReactorTopology::PerWorker,
+        }
+    }
+
     pub(crate) fn num_alive_tasks(&self) -> usize {
         self.owned.len()
     }
