@@ -460,17 +460,18 @@ impl Handle {
         }
     }
 
-    /// The reactor a new connection should be registered with: the next
-    /// reactor of this one's group, in turn (this one itself when it has no
-    /// group). Accepted connections are spread this way, as Netty and
-    /// memcached spread theirs over their event loops; a task then runs
-    /// where its socket's events arrive.
+    /// The reactor a new connection should be registered with: the group's
+    /// shared I/O reactor if it has one, else the next reactor of this
+    /// one's group, in turn (this one itself when it has no group).
+    /// Accepted connections are spread this way, as Netty and memcached
+    /// spread theirs over their event loops; a task then runs where its
+    /// socket's events arrive.
     pub fn balanced(&self) -> Handle {
         let Some(group) = self.shared.group.get() else {
             return self.clone();
         };
-        if let Some(io) = &group.io {
-            return Handle { shared: io.clone() };
+        if group.io.is_some() {
+            return self.io_home();
         }
         let turn = group
             .next

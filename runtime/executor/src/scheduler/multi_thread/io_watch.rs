@@ -15,9 +15,10 @@
 //! sees no waiter and does not sleep deeply, or the waiter, on leaving,
 //! sees the sleeper and wakes it (the loom models below check this; loom
 //! does not model `SeqCst` loads and stores as a total order, and the
-//! fences are what the C++ memory model needs for this pattern anyway). Under load a
-//! worker seldom sleeps a whole recheck, so the protocol costs a wakeup
-//! per recheck at most; an idle runtime sleeps with no timer.
+//! fences are what the C++ memory model needs for this pattern anyway).
+//! Under load a worker seldom sleeps a whole recheck, so the protocol
+//! costs a wakeup per recheck at most; an idle runtime sleeps with no
+//! timer.
 
 use crate::loom::{fence, AtomicBool, Ordering::SeqCst};
 

@@ -153,6 +153,7 @@ struct Remote {
 /// it free waits on it (`Reactor::park_driving`), its own timers and
 /// wakeups included; the others sleep in their own reactors, which keep
 /// only their timers and wakeups.
+///
 /// Who waits on it, and who may sleep apart with no bound, is
 /// `io_watch.rs`'s protocol.
 struct SharedIo {

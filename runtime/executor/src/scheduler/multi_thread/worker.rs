@@ -33,8 +33,8 @@ const MAX_LIFO_POLLS: usize = 3;
 const LIFO_RECHECK: Duration = Duration::from_millis(1);
 /// How long a worker sleeps apart from the shared I/O reactor before it
 /// tries that reactor again, unless a worker waits there (`io_watch.rs`):
-/// the longest the runtime's sockets go unwatched while
-/// every worker that is awake is stuck in a poll.
+/// the longest the runtime's sockets go unwatched while every worker that
+/// is awake is stuck in a poll.
 const IO_RECHECK: Duration = Duration::from_millis(10);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
@@ -321,28 +321,7 @@ impl WorkerContext {
         self.with_core(|core| core.turning = true);
         let turned = match &shared.io {
             None => reactor.park(timeout),
-            Some(io) => match io.driver.try_lock() {
-                Some(mut io_driver) => match io_driver.as_mut() {
-                    Some(io_reactor) => {
-                        let waits = timeout != Some(Duration::ZERO);
-                        if waits {
-                            io.watch.begin_wait();
-                        }
-                        let turned = reactor.park_driving(io_reactor, timeout);
-                        drop(io_driver);
-                        if waits {
-                            io.watch.end_wait(|i| shared.remotes[i].reactor.unpark());
-                        }
-                        turned
-                    }
-                    None => reactor.park(timeout), // shut down
-                },
-                None => {
-                    let turned = reactor.park(self.apart_wait(io, index, timeout));
-                    io.watch.woke(index);
-                    turned
-                }
-            },
+            Some(io) => self.park_with_shared_io(reactor, io, index, timeout),
         };
         // An error here is a broken poller (EBADF and the like); the
         // runtime cannot recover from that, and hiding it would spin.
@@ -350,6 +329,37 @@ impl WorkerContext {
             panic!("corium: the reactor failed to wait for events: {e}");
         }
         self.with_core(|core| core.turning = false);
+    }
+
+    /// Parks worker `me` (whose reactor is `reactor`) on a runtime whose
+    /// workers share `io`: waiting on `io` if nobody holds it, else apart
+    /// in its own reactor for as long as `io_watch.rs` allows.
+    fn park_with_shared_io(
+        &self,
+        reactor: &mut corium_reactor::Reactor,
+        io: &super::SharedIo,
+        me: usize,
+        timeout: Option<Duration>,
+    ) -> std::io::Result<usize> {
+        let Some(mut io_driver) = io.driver.try_lock() else {
+            let turned = reactor.park(self.apart_wait(io, me, timeout));
+            io.watch.woke(me);
+            return turned;
+        };
+        let Some(io_reactor) = io_driver.as_mut() else {
+            return reactor.park(timeout); // shut down
+        };
+        let waits = timeout != Some(Duration::ZERO);
+        if waits {
+            io.watch.begin_wait();
+        }
+        let turned = reactor.park_driving(io_reactor, timeout);
+        drop(io_driver);
+        if waits {
+            let remotes = &self.shared.remotes;
+            io.watch.end_wait(|i| remotes[i].reactor.unpark());
+        }
+        turned
     }
 
     /// How long to sleep apart from the shared I/O reactor, which another
