@@ -1018,7 +1018,7 @@ fn metrics_count_workers_and_alive_tasks() {
             let checker = corium::spawn({
                 let metrics = metrics.clone();
                 // Only this checker is left alive.
-                async move { yield_until(100_000, || metrics.num_alive_tasks() == 1).await }
+                async move { yield_until(|| metrics.num_alive_tasks() == 1).await }
             });
             checker.await.unwrap();
             for task in tasks {

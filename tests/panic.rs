@@ -3,6 +3,8 @@
 
 mod util;
 
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
 use std::time::Duration;
 
 use corium::task::{spawn_blocking, JoinError};
@@ -10,7 +12,7 @@ use corium::time::sleep;
 use futures_channel::oneshot;
 use util::{
     bounded, build, build_paused, expect_panic, for_each_flavor, for_each_paused_flavor, run,
-    DropCounter,
+    yield_until, DropCounter,
 };
 
 /// The error of a task that panicked with `message`.
@@ -104,11 +106,16 @@ fn a_panic_while_dropping_an_aborted_future_is_reported_not_propagated() {
     }
     for_each_flavor(|flavor| {
         let test = async {
-            let task = corium::spawn(async {
+            let armed = Arc::new(AtomicBool::new(false));
+            let arming = armed.clone();
+            let task = corium::spawn(async move {
                 let _bomb = PanicOnDrop;
+                arming.store(true, SeqCst);
                 std::future::pending::<()>().await;
             });
-            corium::task::yield_now().await; // `_bomb` now exists
+            // On the multi-thread flavor another worker polls the task, so
+            // wait until `_bomb` exists rather than assume one yield does it.
+            yield_until(|| armed.load(SeqCst)).await;
             task.abort();
             let err = task.await.unwrap_err();
             assert!(err.is_panic(), "{err:?}");

@@ -86,7 +86,7 @@ fn cancel_wakes_every_waiting_task() {
                 })
                 .collect();
             let counted = waiting.clone();
-            yield_until(10_000, move || counted.load(SeqCst) == 10).await;
+            yield_until(move || counted.load(SeqCst) == 10).await;
             assert!(!token.is_cancelled());
             token.cancel();
             assert!(token.is_cancelled());

@@ -119,7 +119,7 @@ fn tasks_get_the_lock_in_the_order_they_asked() {
                     asking.fetch_add(1, SeqCst);
                     mutex.lock().await.push(id);
                 }));
-                yield_until(10_000, || asked.load(SeqCst) == id + 1).await;
+                yield_until(|| asked.load(SeqCst) == id + 1).await;
             }
             drop(guard);
             for task in tasks {
@@ -378,7 +378,7 @@ fn reading_tasks_hold_the_lock_together_across_await() {
                         let guard = lock.read().await;
                         inside.fetch_add(1, SeqCst);
                         // Every reader is inside before any leaves.
-                        yield_until(10_000, || inside.load(SeqCst) == READERS).await;
+                        yield_until(|| inside.load(SeqCst) == READERS).await;
                         assert_eq!(*guard, "shared");
                     })
                 })

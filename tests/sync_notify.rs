@@ -114,12 +114,12 @@ fn notify_one_wakes_tasks_in_fifo_order() {
                     order.lock().unwrap().push(id);
                 }));
                 let waiting = waiting.clone();
-                yield_until(10_000, move || waiting.load(SeqCst) == id + 1).await;
+                yield_until(move || waiting.load(SeqCst) == id + 1).await;
             }
             for done in 1..=5 {
                 notify.notify_one();
                 let order = order.clone();
-                yield_until(10_000, move || order.lock().unwrap().len() == done).await;
+                yield_until(move || order.lock().unwrap().len() == done).await;
             }
             for task in tasks {
                 task.await.unwrap();
@@ -180,7 +180,7 @@ fn notify_waiters_wakes_every_waiting_task() {
                 })
                 .collect();
             let counted = waiting.clone();
-            yield_until(10_000, move || counted.load(SeqCst) == 20).await;
+            yield_until(move || counted.load(SeqCst) == 20).await;
             notify.notify_waiters();
             for task in tasks {
                 task.await.unwrap();

@@ -165,14 +165,14 @@ fn tasks_get_permits_in_the_order_they_asked() {
                     permit.forget();
                 }));
                 // Each task queues before the next one is spawned.
-                yield_until(10_000, || asked.load(SeqCst) == id + 1).await;
+                yield_until(|| asked.load(SeqCst) == id + 1).await;
                 yield_now().await;
             }
             // One permit at a time, so that the order seen is the order
             // granted even when the tasks run in parallel.
             for granted in 1..=6 {
                 sem.add_permits(1);
-                yield_until(100_000, || order.lock().unwrap().len() == granted).await;
+                yield_until(|| order.lock().unwrap().len() == granted).await;
             }
             for task in tasks {
                 task.await.unwrap();

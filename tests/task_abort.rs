@@ -13,7 +13,8 @@ use corium::task::yield_now;
 use corium::time::{sleep, Instant};
 use futures_channel::oneshot;
 use util::{
-    build, build_paused, for_each_flavor, for_each_paused_flavor, run, yield_until, DropCounter,
+    build, build_paused, for_each_flavor, for_each_paused_flavor, hold_workers, run, yield_until,
+    DropCounter,
 };
 
 #[test]
@@ -95,7 +96,7 @@ fn abort_after_completion_leaves_the_output() {
     for_each_flavor(|flavor| {
         let test = async {
             let task = corium::spawn(async { 7 });
-            yield_until(1_000, || task.is_finished()).await;
+            yield_until(|| task.is_finished()).await;
             task.abort();
             task.abort_handle().abort();
             assert_eq!(task.await.unwrap(), 7);
@@ -113,7 +114,7 @@ fn is_finished_turns_true_when_the_task_completes() {
             yield_now().await;
             assert!(!task.is_finished(), "still waiting for its message");
             tx.send(41).unwrap();
-            yield_until(1_000, || task.is_finished()).await;
+            yield_until(|| task.is_finished()).await;
             assert_eq!(task.await.unwrap(), 42);
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });
@@ -127,7 +128,7 @@ fn is_finished_turns_true_when_the_task_is_aborted() {
             let task = corium::spawn(pending::<()>());
             assert!(!task.is_finished());
             task.abort();
-            yield_until(1_000, || task.is_finished()).await;
+            yield_until(|| task.is_finished()).await;
             assert!(task.await.unwrap_err().is_cancelled());
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });
@@ -162,11 +163,14 @@ fn abort_before_the_first_poll_never_runs_the_task() {
         let polled = Arc::new(AtomicBool::new(false));
         let was_polled = polled.clone();
         run(build(flavor), async move {
+            // Another worker could poll the task between spawn and abort.
+            let held = hold_workers(&Handle::current());
             let task = corium::spawn(async move {
                 let _probe = probe;
                 was_polled.store(true, SeqCst);
             });
             task.abort();
+            drop(held);
             assert!(task.await.unwrap_err().is_cancelled());
         });
         assert!(!polled.load(SeqCst));
@@ -180,6 +184,9 @@ fn abort_of_a_task_spawned_before_block_on_never_runs_it() {
         let drops = DropCounter::new();
         let polled = Arc::new(AtomicBool::new(false));
         let runtime = build(flavor);
+        // The workers run from build on: hold them so none polls the task
+        // between spawn and abort.
+        let held = hold_workers(runtime.handle());
         let task = runtime.spawn({
             let probe = drops.probe();
             let polled = polled.clone();
@@ -189,6 +196,7 @@ fn abort_of_a_task_spawned_before_block_on_never_runs_it() {
             }
         });
         task.abort();
+        drop(held);
         let err = run(runtime, task).unwrap_err();
         assert!(err.is_cancelled());
         assert!(!polled.load(SeqCst));

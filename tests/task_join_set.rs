@@ -242,10 +242,8 @@ fn dropping_the_set_aborts_its_tasks() {
             // this is the set's doing, not the runtime's shutdown.
             // (On the multi-thread flavor a task is marked finished a
             // moment after its future is dropped, so wait for both.)
-            yield_until(1_000, || {
-                probes.count() == 4 && aborts.iter().all(|abort| abort.is_finished())
-            })
-            .await;
+            yield_until(|| probes.count() == 4 && aborts.iter().all(|abort| abort.is_finished()))
+                .await;
         };
         run(build(flavor), async { corium::spawn(test).await.unwrap() });
         assert_eq!(drops.count(), 4);
@@ -562,7 +560,7 @@ fn a_dropped_join_next_loses_no_output() {
                 // The task finishes, waking the set, while the future that
                 // registered for it is alive; then the future is dropped.
                 tx.send(42).unwrap();
-                yield_until(1_000, || task.is_finished()).await;
+                yield_until(|| task.is_finished()).await;
             }
             assert_eq!(set.len(), 1);
             assert_eq!(set.join_next().await.unwrap().unwrap(), 42);

@@ -258,18 +258,27 @@ pub fn on_runtime<F>(
     });
 }
 
-/// Yields until `done` says so; fails after `rounds` yields rather than
-/// spinning forever. Call it from a spawned task: `yield_now` in a
+/// Yields until `done` says so; fails after [`YIELD_UNTIL_LIMIT`] rather
+/// than spinning forever. Call it from a spawned task: `yield_now` in a
 /// `block_on` future does not let tasks run (see wakeups.rs).
-pub async fn yield_until(rounds: usize, done: impl Fn() -> bool) {
-    for _ in 0..rounds {
-        if done() {
-            return;
-        }
+///
+/// The limit is a time, not a number of yields: on the multi-thread flavor
+/// the task that makes `done` true may sit on another worker whose thread
+/// the OS has not scheduled, and a thousand yields pass in well under a
+/// millisecond.
+pub async fn yield_until(done: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < YIELD_UNTIL_LIMIT,
+            "not done after {YIELD_UNTIL_LIMIT:?} of yields"
+        );
         yield_now().await;
     }
-    panic!("not done after {rounds} yields");
 }
+
+/// How long [`yield_until`] yields before it fails.
+pub const YIELD_UNTIL_LIMIT: Duration = Duration::from_secs(10);
 
 /// A small deterministic generator, so a failing sequence repeats.
 pub struct Lcg(pub u64);
@@ -300,5 +309,52 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> String {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(_) => panic!("expected a panic"),
         Err(payload) => panic_message(&*payload),
+    }
+}
+
+/// Keeps every worker of the runtime behind `handle` busy until dropped, so
+/// no task spawned meanwhile can be polled: what a test of "X happens before
+/// the task's first poll" needs on the multi-thread flavor, where a spawned
+/// task may otherwise run on another worker at once. On the current-thread
+/// flavor it holds nothing: tasks run there only when the caller awaits.
+///
+/// Call it from outside the workers (a `block_on` future, or the thread that
+/// built the runtime): it blocks until every worker has taken a blocker.
+#[must_use = "the workers are released when this is dropped"]
+pub fn hold_workers(handle: &corium::runtime::Handle) -> HeldWorkers {
+    let gate = Arc::new((std::sync::Mutex::new(true), std::sync::Condvar::new()));
+    if handle.runtime_flavor() == corium::runtime::RuntimeFlavor::CurrentThread {
+        return HeldWorkers(gate);
+    }
+    let workers = handle.metrics().num_workers();
+    let (started, taken) = mpsc::channel();
+    for _ in 0..workers {
+        let gate = gate.clone();
+        let started = started.clone();
+        drop(handle.spawn(async move {
+            started.send(()).unwrap();
+            let (held, released) = &*gate;
+            let mut held = held.lock().unwrap();
+            while *held {
+                held = released.wait(held).unwrap();
+            }
+        }));
+    }
+    for _ in 0..workers {
+        taken
+            .recv_timeout(Duration::from_secs(30))
+            .expect("every worker takes a blocker within 30 s");
+    }
+    HeldWorkers(gate)
+}
+
+/// Returned by [`hold_workers`]; dropping it lets the workers go.
+pub struct HeldWorkers(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Drop for HeldWorkers {
+    fn drop(&mut self) {
+        let (held, released) = &*self.0;
+        *held.lock().unwrap() = false;
+        released.notify_all();
     }
 }
