@@ -620,6 +620,70 @@ fn cancelling_from_another_thread_wakes_a_parked_task() {
     });
 }
 
+/// The wait a graceful-shutdown `select!` keeps across requests: one
+/// `cancelled_owned` future, polled once per request with the same waker
+/// (the poll that takes no lock), while the requests come from another
+/// thread and the cancel from a third, at a random moment. A cancel that
+/// slips past the lock-free poll leaves a task asleep on a channel that
+/// sends nothing more: the watchdog fails the test.
+#[test]
+fn a_kept_wait_polled_between_requests_always_sees_a_cancel_from_another_thread() {
+    const TASKS: usize = 8;
+    const ROUNDS: u64 = 100;
+    for_each_flavor(|flavor| {
+        on_runtime(WATCHDOG, flavor, false, || async {
+            let mut rng = util::Lcg(7);
+            for _ in 0..ROUNDS {
+                let token = CancellationToken::new();
+                let mut senders = Vec::new();
+                let mut tasks = Vec::new();
+                for _ in 0..TASKS {
+                    let (tx, mut rx) = corium::sync::mpsc::unbounded_channel::<()>();
+                    senders.push(tx);
+                    let stop = token.child_token();
+                    tasks.push(corium::spawn(async move {
+                        let mut cancelled = std::pin::pin!(stop.cancelled_owned());
+                        let mut served = 0u32;
+                        loop {
+                            corium::select! {
+                                biased;
+                                () = cancelled.as_mut() => return served,
+                                request = rx.recv() => {
+                                    request.expect("the test keeps its senders");
+                                    served += 1;
+                                }
+                            }
+                        }
+                    }));
+                }
+                let requests = rng.below(200);
+                let cancel_after = rng.below(requests + 1);
+                let feeder = std::thread::spawn(move || {
+                    for i in 0..requests {
+                        let _ = senders[i % TASKS].send(());
+                    }
+                    senders // kept alive until joined below
+                });
+                let canceller = std::thread::spawn(move || {
+                    for _ in 0..cancel_after * 50 {
+                        std::hint::spin_loop();
+                    }
+                    token.cancel();
+                });
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                let (feeder, canceller) =
+                    corium::task::spawn_blocking(move || (feeder.join(), canceller.join()))
+                        .await
+                        .unwrap();
+                drop(feeder.unwrap());
+                canceller.unwrap();
+            }
+        });
+    });
+}
+
 #[test]
 fn tokens_and_their_futures_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Model-checks corium-sync's lock-free protocols with loom: the waiter list
-# via Notify, the oneshot channel, the semaphore, broadcast and watch
+# via Notify, the oneshot channel, the semaphore, broadcast, watch and the
+# cancellation token's wait
 # (tests/loom_*.rs).
 #
 #   runtime/sync/loom.sh                 # all models
@@ -26,5 +27,5 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1
 
 exec cargo test -p corium-sync --release \
     --test loom_notify --test loom_oneshot --test loom_semaphore \
-    --test loom_broadcast --test loom_watch \
+    --test loom_broadcast --test loom_watch --test loom_cancellation \
     -- --nocapture "$@"

@@ -22,7 +22,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, RawWakerVTable, Waker};
 
 use slab::Slab;
 
@@ -219,7 +219,7 @@ impl CancellationToken {
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
         WaitForCancellationFuture {
             node: &self.node,
-            key: None,
+            wait: Waiting::default(),
         }
     }
 
@@ -228,7 +228,7 @@ impl CancellationToken {
     pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
         WaitForCancellationFutureOwned {
             token: self,
-            key: None,
+            wait: Waiting::default(),
         }
     }
 
@@ -253,30 +253,60 @@ impl CancellationToken {
     }
 }
 
+/// A cancellation future's place on its node's waiter list, and which
+/// waker it left there.
+#[derive(Debug, Default)]
+struct Waiting {
+    key: Option<usize>,
+    /// `(data, vtable)` of the waker in the slot, as addresses (so the
+    /// futures stay `Send`): the pair `Waker::will_wake` compares.
+    waker: (usize, usize),
+}
+
+/// The `(data, vtable)` pair of `waker`, as [`Waiting::waker`] keeps it.
+fn identity(waker: &Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        waker.vtable() as *const RawWakerVTable as usize,
+    )
+}
+
 /// Registers or checks a waiter on `node`.
-fn poll_cancelled(node: &Node, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<()> {
+fn poll_cancelled(node: &Node, wait: &mut Waiting, cx: &mut Context<'_>) -> Poll<()> {
     if node.is_cancelled() {
-        if let Some(key) = key.take() {
+        if let Some(key) = wait.key.take() {
             node.inner.lock().waiters.remove(key);
         }
         return Poll::Ready(());
     }
+    // Already queued with a waker that wakes this same task: nothing to
+    // change, so no lock (a graceful-shutdown `select!` polls this once per
+    // request). Sound because only the cancel takes that waker out, after
+    // it sets the flag read above: if the cancel woke it before this poll,
+    // the wake orders the flag before the load and the load saw it; if
+    // not, the wake is still to come and reaches this task. The slot holds
+    // its waker until then, so no other task's waker can share its
+    // address.
+    if wait.key.is_some() && wait.waker == identity(cx.waker()) {
+        return Poll::Pending;
+    }
     let mut inner = node.inner.lock();
     if node.is_cancelled() {
-        if let Some(key) = key.take() {
+        if let Some(key) = wait.key.take() {
             inner.waiters.remove(key);
         }
         return Poll::Ready(());
     }
-    match *key {
+    match wait.key {
         Some(k) => inner.waiters.set_waker(k, cx.waker()),
-        None => *key = Some(inner.waiters.push_back(Some(cx.waker().clone()), ())),
+        None => wait.key = Some(inner.waiters.push_back(Some(cx.waker().clone()), ())),
     }
+    wait.waker = identity(cx.waker());
     Poll::Pending
 }
 
-fn cancel_wait(node: &Node, key: Option<usize>) {
-    if let Some(key) = key {
+fn cancel_wait(node: &Node, wait: &Waiting) {
+    if let Some(key) = wait.key {
         node.inner.lock().waiters.remove(key);
     }
 }
@@ -285,14 +315,14 @@ fn cancel_wait(node: &Node, key: Option<usize>) {
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellationFuture<'a> {
     node: &'a Arc<Node>,
-    key: Option<usize>,
+    wait: Waiting,
 }
 
 /// The future of [`CancellationToken::cancelled_owned`].
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellationFutureOwned {
     token: CancellationToken,
-    key: Option<usize>,
+    wait: Waiting,
 }
 
 impl Future for WaitForCancellationFuture<'_> {
@@ -300,13 +330,13 @@ impl Future for WaitForCancellationFuture<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        poll_cancelled(this.node, &mut this.key, cx)
+        poll_cancelled(this.node, &mut this.wait, cx)
     }
 }
 
 impl Drop for WaitForCancellationFuture<'_> {
     fn drop(&mut self) {
-        cancel_wait(self.node, self.key);
+        cancel_wait(self.node, &self.wait);
     }
 }
 
@@ -315,13 +345,13 @@ impl Future for WaitForCancellationFutureOwned {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        poll_cancelled(&this.token.node, &mut this.key, cx)
+        poll_cancelled(&this.token.node, &mut this.wait, cx)
     }
 }
 
 impl Drop for WaitForCancellationFutureOwned {
     fn drop(&mut self) {
-        cancel_wait(&self.token.node, self.key);
+        cancel_wait(&self.token.node, &self.wait);
     }
 }
 
