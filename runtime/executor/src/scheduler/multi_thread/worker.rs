@@ -251,8 +251,8 @@ impl WorkerContext {
                 return; // block_in_place took the core
             };
             if tick % EVENT_INTERVAL == 0 {
-                self.turn(Some(Duration::ZERO));
-                self.poll_stalled_reactors();
+                let drove_io = self.turn(Some(Duration::ZERO));
+                self.poll_stalled_reactors(drove_io);
                 self.after_turn();
             }
             if let Some(task) = task {
@@ -308,19 +308,20 @@ impl WorkerContext {
 
     /// Turns this worker's reactor, waiting up to `timeout`: through the
     /// shared I/O reactor when the runtime has one and nobody turns it
-    /// (see `SharedIo`), else alone.
-    fn turn(&self, timeout: Option<Duration>) {
+    /// (see `SharedIo`), else alone. Returns whether it turned the shared
+    /// I/O reactor.
+    fn turn(&self, timeout: Option<Duration>) -> bool {
         let Some(index) = self.with_core(|core| core.index) else {
-            return;
+            return false;
         };
         let shared = &*self.shared;
         let mut driver = shared.remotes[index].driver.lock();
         let Some(reactor) = driver.as_mut() else {
-            return;
+            return false;
         };
         self.with_core(|core| core.turning = true);
-        let turned = match &shared.io {
-            None => reactor.park(timeout),
+        let (turned, drove_io) = match &shared.io {
+            None => (reactor.park(timeout), false),
             Some(io) => self.park_with_shared_io(reactor, io, index, timeout),
         };
         // An error here is a broken poller (EBADF and the like); the
@@ -329,25 +330,27 @@ impl WorkerContext {
             panic!("corium: the reactor failed to wait for events: {e}");
         }
         self.with_core(|core| core.turning = false);
+        drove_io
     }
 
     /// Parks worker `me` (whose reactor is `reactor`) on a runtime whose
     /// workers share `io`: waiting on `io` if nobody holds it, else apart
-    /// in its own reactor for as long as `io_watch.rs` allows.
+    /// in its own reactor for as long as `io_watch.rs` allows. Says
+    /// whether it waited on `io`.
     fn park_with_shared_io(
         &self,
         reactor: &mut corium_reactor::Reactor,
         io: &super::SharedIo,
         me: usize,
         timeout: Option<Duration>,
-    ) -> std::io::Result<usize> {
+    ) -> (std::io::Result<usize>, bool) {
         let Some(mut io_driver) = io.driver.try_lock() else {
             let turned = reactor.park(self.apart_wait(io, me, timeout));
             io.watch.woke(me);
-            return turned;
+            return (turned, false);
         };
         let Some(io_reactor) = io_driver.as_mut() else {
-            return reactor.park(timeout); // shut down
+            return (reactor.park(timeout), false); // shut down
         };
         let waits = timeout != Some(Duration::ZERO);
         if waits {
@@ -359,7 +362,7 @@ impl WorkerContext {
             let remotes = &self.shared.remotes;
             io.watch.end_wait(|i| remotes[i].reactor.unpark());
         }
-        turned
+        (turned, true)
     }
 
     /// How long to sleep apart from the shared I/O reactor, which another
@@ -405,12 +408,14 @@ impl WorkerContext {
     /// workers share one. Their ready sockets' tasks come to this worker
     /// instead of waiting for that one (`corium_reactor::Handle::poll_now`);
     /// this is what keeps a descheduled worker's connections moving when
-    /// the cores are shared with other programs.
-    fn poll_stalled_reactors(&self) {
+    /// the cores are shared with other programs. `drove_io`: this worker
+    /// has just turned the shared I/O reactor itself, so a look at it would
+    /// find nothing new (one `epoll_wait` saved per maintenance).
+    fn poll_stalled_reactors(&self, drove_io: bool) {
         self.find_stalled();
         let shared = &*self.shared;
         let looks = self.with_core(|core| {
-            if core.stalled.is_empty() {
+            if core.stalled.is_empty() || drove_io {
                 return None;
             }
             let buffer = core.poll_buffer.take()?;
@@ -493,8 +498,8 @@ impl WorkerContext {
                 continue;
             }
             self.find_stalled(); // the look the next one compares with
-            self.turn(Some(LIFO_RECHECK));
-            self.poll_stalled_reactors();
+            let drove_io = self.turn(Some(LIFO_RECHECK));
+            self.poll_stalled_reactors(drove_io);
             if let Some(task) = self.take_stuck_lifo() {
                 // Run it here, next: this worker leaves its sleep with it.
                 self.with_core(|core| core.schedule_local(shared, task, false));
