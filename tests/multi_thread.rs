@@ -13,7 +13,7 @@
 
 mod util;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::{pending, poll_fn, Future};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
@@ -1201,4 +1201,79 @@ async fn answer(mut stream: TcpStream, blocked_done: Arc<AtomicBool>) {
         b'e'
     };
     stream.write_all(&[reply]).await.unwrap();
+}
+
+/// How long each task of the batch below holds its worker's thread.
+const HEAVY_POLL: Duration = Duration::from_millis(30);
+/// Tasks in that batch.
+const BATCH: usize = 8;
+
+#[test]
+fn a_batch_of_heavy_tasks_woken_by_one_reactor_turn_is_shared_between_workers() {
+    // Catches a worker that keeps a batch of tasks woken by one reactor
+    // turn to itself while the other worker sleeps: `after_turn` lets a
+    // small batch run where it was woken for a moment before it wakes a
+    // sleeper, and that moment must end after the first long poll, not
+    // after the batch. Eight timers with one deadline sit in one worker's
+    // wheel (a `Sleep` stays with the reactor it was made on), so one turn
+    // wakes all eight tasks while the other worker sleeps; each task then
+    // holds its thread for HEAVY_POLL, and each worker must run at least
+    // two. (One is not enough: the sleeper that watches for stuck workers
+    // takes the task in a blocked worker's LIFO slot, one at a time, but
+    // leaves its run queue alone.)
+    for topology in [
+        corium::runtime::ReactorTopology::Shared,
+        corium::runtime::ReactorTopology::PerWorker,
+    ] {
+        eprintln!("--- {topology}");
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .reactor_topology(topology)
+            .build()
+            .expect("runtime builds");
+        bounded(LIMIT, move || {
+            runtime.block_on(async {
+                let threads = Arc::new(Mutex::new(HashMap::new()));
+                let tasks = corium::spawn({
+                    let threads = threads.clone();
+                    async move {
+                        // All made here, on this task's worker.
+                        let deadline = corium::time::Instant::now() + Duration::from_millis(200);
+                        let sleeps: Vec<_> = (0..BATCH)
+                            .map(|_| Box::pin(corium::time::sleep_until(deadline)))
+                            .collect();
+                        sleeps
+                            .into_iter()
+                            .map(|sleep| corium::spawn(heavy_after(sleep, threads.clone())))
+                            .collect::<Vec<_>>()
+                    }
+                })
+                .await
+                .unwrap();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                let served: Vec<usize> = threads.lock().unwrap().values().copied().collect();
+                assert!(
+                    served.len() == 2 && served.iter().all(|&n| n >= 2),
+                    "tasks run per worker: {served:?} (a batch kept by one worker)"
+                );
+            });
+        });
+    }
+}
+
+/// Waits for `sleep`, then holds the thread for [`HEAVY_POLL`] and counts
+/// itself for the thread that ran it.
+async fn heavy_after(
+    sleep: std::pin::Pin<Box<corium::time::Sleep>>,
+    threads: Arc<Mutex<HashMap<ThreadId, usize>>>,
+) {
+    sleep.await;
+    std::thread::sleep(HEAVY_POLL);
+    *threads
+        .lock()
+        .unwrap()
+        .entry(std::thread::current().id())
+        .or_default() += 1;
 }

@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use corium_reactor::coop;
 
@@ -38,6 +38,13 @@ const LIFO_RECHECK: Duration = Duration::from_millis(1);
 const IO_RECHECK: Duration = Duration::from_millis(10);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
+/// A reactor turn that queues more tasks than this wakes a sleeper to
+/// share them at once; a smaller batch first runs here for up to
+/// `SHARE_AFTER` (see `after_turn`).
+const SHARE_AT_ONCE: usize = 16;
+/// How long a small batch from a reactor turn runs on its own worker
+/// before a sleeper is woken to share what is left of it.
+const SHARE_AFTER: Duration = Duration::from_micros(50);
 
 /// A worker's own state, owned by the thread running it.
 pub(crate) struct Core {
@@ -46,6 +53,9 @@ pub(crate) struct Core {
     /// Set while this worker turns a reactor: wakes then wait for the
     /// turn's end to wake other workers (`after_turn`), once for the batch.
     turning: bool,
+    /// When a small batch from a reactor turn started running here without
+    /// waking a sleeper to share it (`after_turn`, `share_late`).
+    unshared_since: Option<Instant>,
     /// Whether this worker already slept apart from the shared I/O reactor
     /// for `IO_RECHECK` in this park (its next sleep there may be deep).
     io_rechecked: bool,
@@ -72,6 +82,7 @@ impl Core {
             index,
             run_queue,
             turning: false,
+            unshared_since: None,
             io_rechecked: false,
             last_polls: vec![0; workers],
             stalled: Vec::with_capacity(workers),
@@ -157,11 +168,15 @@ impl Core {
         }
     }
 
+    /// Tasks queued here, the LIFO slot included.
+    fn queued(&self, shared: &Shared) -> usize {
+        self.run_queue.len() + usize::from(shared.remotes[self.index].lifo.is_occupied())
+    }
+
     /// Whether this worker holds more than it will run next, with nobody
     /// searching on its behalf.
     fn should_notify_others(&self, shared: &Shared) -> bool {
-        !self.is_searching
-            && self.run_queue.len() + usize::from(shared.remotes[self.index].lifo.is_occupied()) > 1
+        !self.is_searching && self.queued(shared) > 1
     }
 
     fn next_rand(&mut self) -> u32 {
@@ -257,8 +272,10 @@ impl WorkerContext {
             }
             if let Some(task) = task {
                 self.run_task(task);
+                self.share_late();
             } else if let Some(task) = self.with_core(|core| core.steal_work(shared)).flatten() {
                 self.run_task(task);
+                self.share_late();
             } else {
                 self.park();
             }
@@ -444,10 +461,44 @@ impl WorkerContext {
     }
 
     /// After a turn: if the wakes brought more work than this worker will
-    /// run next, wake a sleeper to share it.
+    /// run next, wake a sleeper to share it: at once for a batch of more
+    /// than `SHARE_AT_ONCE`, else only if the batch is still here after
+    /// `SHARE_AFTER` (`share_late`). Most batches of a busy server are a
+    /// few short polls, and waking a sleeper for them costs more CPU (a
+    /// wakeup, a context switch, a steal) than running them here; a batch
+    /// of long polls is shared after its first poll that outlasts
+    /// `SHARE_AFTER`.
     fn after_turn(&self) {
         let shared = &*self.shared;
-        if self.with_core(|core| core.should_notify_others(shared)) == Some(true) {
+        let notify = self.with_core(|core| {
+            if !core.should_notify_others(shared) {
+                return false;
+            }
+            if core.queued(shared) > SHARE_AT_ONCE {
+                core.unshared_since = None;
+                return true;
+            }
+            core.unshared_since.get_or_insert_with(Instant::now);
+            false
+        });
+        if notify == Some(true) {
+            shared.notify_parked();
+        }
+    }
+
+    /// Between two polls: wakes a sleeper to share the rest of a batch
+    /// `after_turn` kept here, once it has run here for `SHARE_AFTER`.
+    fn share_late(&self) {
+        let shared = &*self.shared;
+        let notify = self.with_core(|core| {
+            let since = core.unshared_since?;
+            if core.queued(shared) <= 1 || core.is_searching {
+                core.unshared_since = None;
+                return None;
+            }
+            (since.elapsed() >= SHARE_AFTER).then(|| core.unshared_since = None)
+        });
+        if notify.flatten().is_some() {
             shared.notify_parked();
         }
     }
