@@ -39,11 +39,12 @@
 #   SERVERS ["corium epoll polling tokio smol"]  pinned, one thread each
 #                         (SERVERS="" runs the unpinned servers alone)
 #   UNPINNED_BENCHES ["echo50"]                what the unpinned servers run
-#   UNPINNED_SERVERS ["corium-mt corium-pw-mt tokio-mt smol-mt corium"]
+#   UNPINNED_SERVERS ["corium-mt corium-pw-mt corium-plain-mt tokio-mt smol-mt corium"]
 #                         unpinned; the -mt servers run 2 workers and only
 #                         run unpinned (corium-mt: the default topology, one
 #                         shared reactor; corium-pw-mt and corium-shared-mt
-#                         pick a topology by environment)
+#                         pick a topology by environment; corium-plain-mt is
+#                         echo-tokio's program on Corium, echo-corium)
 #   CARGO_TARGET_DIR [<workspace>/target]  where the binaries are (release/)
 #   NO_BUILD [0]          1: do not run cargo build, use what is there
 #   OUT [benches/NET.md]  where the report goes
@@ -71,7 +72,7 @@ CHURN=${CHURN:-10000}
 BENCHES=${BENCHES:-echo1 echo50 stream churn}
 SERVERS=${SERVERS-corium epoll polling tokio smol}
 UNPINNED_BENCHES=${UNPINNED_BENCHES-echo50}
-UNPINNED_SERVERS=${UNPINNED_SERVERS-corium-mt corium-pw-mt tokio-mt smol-mt corium}
+UNPINNED_SERVERS=${UNPINNED_SERVERS-corium-mt corium-pw-mt corium-plain-mt tokio-mt smol-mt corium}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 NO_BUILD=${NO_BUILD:-0}
 OUT=${OUT:-$ROOT/benches/NET.md}

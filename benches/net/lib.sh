@@ -185,6 +185,7 @@ echo_label_of() {
         corium-mt) echo "Corium multi-thread, 2 workers (examples/echo; default: one shared reactor)" ;;
         corium-shared-mt) echo "Corium multi-thread, 2 workers, one shared reactor" ;;
         corium-pw-mt) echo "Corium multi-thread, 2 workers, a reactor per worker" ;;
+        corium-plain-mt) echo "Corium multi-thread, 2 workers, echo-tokio's program (echo-corium: no graceful shutdown)" ;;
         epoll) echo "raw epoll loop (the limit)" ;;
         polling) echo "raw loop on polling::Poller::wait" ;;
         tokio) echo "tokio current_thread" ;;
@@ -205,6 +206,7 @@ echo_command_of() {
         corium-mt) echo "$BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
         corium-shared-mt) echo "env CORIUM_REACTOR_TOPOLOGY=shared $BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
         corium-pw-mt) echo "env CORIUM_REACTOR_TOPOLOGY=per_worker $BIN/examples/echo --addr 127.0.0.1:0 --flavor multi --workers 2" ;;
+        corium-plain-mt) echo "$BIN/echo-corium --addr 127.0.0.1:0 --workers 2" ;;
         epoll) echo "$BIN/echo-epoll --addr 127.0.0.1:0" ;;
         polling) echo "$BIN/echo-polling --addr 127.0.0.1:0" ;;
         tokio) echo "$BIN/echo-tokio --addr 127.0.0.1:0" ;;

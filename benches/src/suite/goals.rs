@@ -542,6 +542,16 @@ fn echo_two_workers(results: &Results) -> GoalRow {
         ),
         None => "stretch: n/a".to_string(),
     });
+    // echo-tokio's own program on Corium (no graceful shutdown): what the
+    // runtimes cost on the same program, beside the judged example.
+    goal.note_ratio(
+        "not judged: CPU of echo-tokio's program on Corium (corium-plain-mt)/tokio-mt ",
+        Cell {
+            server: "corium-plain-mt@unpinned",
+            ..cpu
+        },
+        tokio,
+    );
     goal.bar("msgs/s vs tokio-mt", rate, tokio, Some(1.0));
     goal.bar("CPU vs tokio-mt", cpu, tokio, Some(1.0));
     goal.bar(
