@@ -18,7 +18,7 @@ use corium::sync::{
 };
 use corium::task::yield_now;
 use corium::time::sleep;
-use util::{bounded, build, for_each_flavor, on_runtime, run, yield_until, Manual};
+use util::{bounded, build, for_each_flavor, on_runtime, poll_once, run, yield_until, Manual};
 
 /// How long any one test may take before it counts as hung: a lock that
 /// loses a wakeup never returns, and the watchdog turns that into a failure.
@@ -116,8 +116,12 @@ fn tasks_get_the_lock_in_the_order_they_asked() {
             for id in 0..5 {
                 let (mutex, asking) = (mutex.clone(), asked.clone());
                 tasks.push(corium::spawn(async move {
+                    // Queued by its first poll; only then may the next ask
+                    // (on the multi-thread flavor the two run in parallel).
+                    let mut lock = std::pin::pin!(mutex.lock());
+                    assert!(poll_once(lock.as_mut()).await.is_pending());
                     asking.fetch_add(1, SeqCst);
-                    mutex.lock().await.push(id);
+                    lock.await.push(id);
                 }));
                 yield_until(|| asked.load(SeqCst) == id + 1).await;
             }
