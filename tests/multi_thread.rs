@@ -1277,3 +1277,65 @@ async fn heavy_after(
         .entry(std::thread::current().id())
         .or_default() += 1;
 }
+
+/// How long the first task of the batch below blocks its worker's thread:
+/// far beyond the moment the watcher looks (1 ms, then another).
+const BLOCKING_POLL: Duration = Duration::from_millis(1500);
+
+#[test]
+fn tasks_queued_behind_a_blocked_poll_run_on_the_other_worker() {
+    // Catches the limit of the late share (`after_turn`): three tasks woken
+    // by one reactor turn stay with the worker that turned it, and the
+    // first it runs blocks its thread. The other two (one in its LIFO slot,
+    // one in its run queue) must run on the other worker before that block
+    // ends: the watcher asked for by the unshared batch takes them.
+    for topology in [
+        corium::runtime::ReactorTopology::Shared,
+        corium::runtime::ReactorTopology::PerWorker,
+    ] {
+        eprintln!("--- {topology}");
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .reactor_topology(topology)
+            .build()
+            .expect("runtime builds");
+        bounded(LIMIT, move || {
+            runtime.block_on(async {
+                let blocking = Arc::new(AtomicBool::new(false));
+                let block_ended = Arc::new(AtomicBool::new(false));
+                let tasks = corium::spawn({
+                    let (blocking, block_ended) = (blocking.clone(), block_ended.clone());
+                    async move {
+                        // All made here, on this task's worker (see the test
+                        // above).
+                        let deadline = corium::time::Instant::now() + Duration::from_millis(200);
+                        (0..3)
+                            .map(|_| {
+                                let sleep = Box::pin(corium::time::sleep_until(deadline));
+                                let (blocking, block_ended) =
+                                    (blocking.clone(), block_ended.clone());
+                                corium::spawn(async move {
+                                    sleep.await;
+                                    if !blocking.swap(true, SeqCst) {
+                                        std::thread::sleep(BLOCKING_POLL);
+                                        block_ended.store(true, SeqCst);
+                                        None
+                                    } else {
+                                        Some(block_ended.load(SeqCst))
+                                    }
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    }
+                })
+                .await
+                .unwrap();
+                let mut late = 0;
+                for task in tasks {
+                    late += usize::from(task.await.unwrap() == Some(true));
+                }
+                assert_eq!(late, 0, "{late} of 2 tasks waited for the blocked poll");
+            });
+        });
+    }
+}

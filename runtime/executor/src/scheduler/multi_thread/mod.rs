@@ -138,6 +138,10 @@ struct Remote {
     /// Polls the worker started (written by it alone): a sleeping worker
     /// that sees it unchanged knows the worker is stuck in one poll.
     polls: std::sync::atomic::AtomicU32,
+    /// Set while the worker runs a batch from a reactor turn that it has
+    /// not shared (`worker.rs`, `after_turn`): a worker going to sleep then
+    /// watches it (`Shared::should_watch`).
+    unshared: std::sync::atomic::AtomicBool,
     reactor: corium_reactor::Handle,
     /// The reactor itself, turned only by the thread running this worker
     /// (other workers look at its sockets through `reactor.poll_now`,
@@ -196,6 +200,7 @@ impl Shared {
                 steal,
                 lifo: LifoSlot::default(),
                 polls: std::sync::atomic::AtomicU32::new(0),
+                unshared: std::sync::atomic::AtomicBool::new(false),
                 reactor: reactor.handle(),
                 driver: Mutex::new(Some(reactor)),
             });
@@ -362,6 +367,20 @@ impl Shared {
                     .watcher
                     .compare_exchange(current, mine, AcqRel, Relaxed)
                     .is_ok())
+    }
+
+    /// Whether sleeping worker `me` should watch the other workers (sleep
+    /// at most `LIFO_RECHECK`, then look for a stuck one): it holds the
+    /// watch (`watch_for`), or another worker runs a batch it has not
+    /// shared, which a poll that blocks its thread would hold until it
+    /// ends.
+    fn should_watch(&self, me: usize) -> bool {
+        self.watch_for(me)
+            || self
+                .remotes
+                .iter()
+                .enumerate()
+                .any(|(i, r)| i != me && r.unshared.load(Relaxed))
     }
 
     /// Gives up the watch, if `me` holds it.

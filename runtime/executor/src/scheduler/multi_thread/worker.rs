@@ -141,16 +141,17 @@ impl Core {
     }
 
     /// Queues a task woken on this worker: into the LIFO slot (it runs
-    /// next), or at the back of the queue for a task that yielded.
+    /// next) when the running task woke it, else at the back of the queue:
+    /// a task that yielded, and the tasks a reactor turn wakes (they are a
+    /// batch, and the queue is where other workers can steal from it;
+    /// searching workers leave LIFO slots alone).
     fn schedule_local(&mut self, shared: &Shared, task: Notified, is_yield: bool) {
-        let displaced = if is_yield {
+        let displaced = if is_yield || self.turning {
             Some(task)
         } else {
-            if !self.turning {
-                // Woken by the running task, which may yet block its
-                // thread: make sure a sleeper keeps an eye on the slot.
-                shared.request_watcher();
-            }
+            // Woken by the running task, which may yet block its thread:
+            // make sure a sleeper keeps an eye on the slot.
+            shared.request_watcher();
             shared.remotes[self.index].lifo.replace(task)
         };
         if let Some(task) = displaced {
@@ -166,6 +167,17 @@ impl Core {
         if !self.turning {
             shared.notify_parked();
         }
+    }
+
+    /// Records when an unshared batch began (`None`: none now), and marks
+    /// it for the other workers (`Shared::should_watch`).
+    fn set_unshared(&mut self, shared: &Shared, since: Option<Instant>) {
+        if self.unshared_since.is_some() != since.is_some() {
+            shared.remotes[self.index]
+                .unshared
+                .store(since.is_some(), Relaxed);
+        }
+        self.unshared_since = since;
     }
 
     /// Tasks queued here, the LIFO slot included.
@@ -375,6 +387,7 @@ impl WorkerContext {
         }
         let turned = reactor.park_driving(io_reactor, timeout);
         drop(io_driver);
+        self.keep_batch();
         if waits {
             let remotes = &self.shared.remotes;
             io.watch.end_wait(|i| remotes[i].reactor.unpark());
@@ -461,29 +474,39 @@ impl WorkerContext {
     }
 
     /// After a turn: if the wakes brought more work than this worker will
-    /// run next, wake a sleeper to share it: at once for a batch of more
-    /// than `SHARE_AT_ONCE`, else only if the batch is still here after
-    /// `SHARE_AFTER` (`share_late`). Most batches of a busy server are a
-    /// few short polls, and waking a sleeper for them costs more CPU (a
-    /// wakeup, a context switch, a steal) than running them here; a batch
-    /// of long polls is shared after its first poll that outlasts
-    /// `SHARE_AFTER`.
+    /// run next, wake a sleeper to share it, unless `keep_batch` kept it
+    /// here for now.
     fn after_turn(&self) {
         let shared = &*self.shared;
-        let notify = self.with_core(|core| {
-            if !core.should_notify_others(shared) {
-                return false;
-            }
-            if core.queued(shared) > SHARE_AT_ONCE {
-                core.unshared_since = None;
-                return true;
-            }
-            core.unshared_since.get_or_insert_with(Instant::now);
-            false
-        });
+        let notify = self
+            .with_core(|core| core.should_notify_others(shared) && core.unshared_since.is_none());
         if notify == Some(true) {
             shared.notify_parked();
         }
+    }
+
+    /// Right after a wait on the shared I/O reactor, before the workers
+    /// asleep apart are woken (`io_watch.rs`): keeps a batch of 2 to
+    /// `SHARE_AT_ONCE` woken tasks here rather than wake a sleeper to share
+    /// it at once (tokio's rule, still used for bigger batches and for turns
+    /// of a worker's own reactor). Most batches of a busy server are a few
+    /// short polls, and waking a sleeper for them costs more CPU (a wakeup,
+    /// a context switch, a steal) than running them here. A batch still
+    /// here after `SHARE_AFTER` is shared between two polls (`share_late`).
+    /// A poll that blocks its thread is covered by the mark this sets:
+    /// every worker asleep apart is woken now (or within `IO_RECHECK`) and
+    /// sees it, sleeps at most `LIFO_RECHECK` while it stands, and takes a
+    /// stuck worker's work (`park`, `take_stuck_work`).
+    fn keep_batch(&self) {
+        let shared = &*self.shared;
+        self.with_core(|core| {
+            if core.unshared_since.is_none()
+                && core.should_notify_others(shared)
+                && core.queued(shared) <= SHARE_AT_ONCE
+            {
+                core.set_unshared(shared, Some(Instant::now()));
+            }
+        });
     }
 
     /// Between two polls: wakes a sleeper to share the rest of a batch
@@ -493,10 +516,10 @@ impl WorkerContext {
         let notify = self.with_core(|core| {
             let since = core.unshared_since?;
             if core.queued(shared) <= 1 || core.is_searching {
-                core.unshared_since = None;
+                core.set_unshared(shared, None);
                 return None;
             }
-            (since.elapsed() >= SHARE_AFTER).then(|| core.unshared_since = None)
+            (since.elapsed() >= SHARE_AFTER).then(|| core.set_unshared(shared, None))
         });
         if notify.flatten().is_some() {
             shared.notify_parked();
@@ -544,14 +567,14 @@ impl WorkerContext {
                 self.with_core(|core| core.is_searching = true);
                 break;
             }
-            if !shared.watch_for(index) {
+            if !shared.should_watch(index) {
                 self.turn(None);
                 continue;
             }
             self.find_stalled(); // the look the next one compares with
             let drove_io = self.turn(Some(LIFO_RECHECK));
             self.poll_stalled_reactors(drove_io);
-            if let Some(task) = self.take_stuck_lifo() {
+            if let Some(task) = self.take_stuck_work() {
                 // Run it here, next: this worker leaves its sleep with it.
                 self.with_core(|core| core.schedule_local(shared, task, false));
                 let searching = !shared.idle.unpark_worker_by_id(index);
@@ -566,13 +589,23 @@ impl WorkerContext {
         self.after_turn();
     }
 
-    /// The LIFO task of a worker `find_stalled` found stuck, a
-    /// `LIFO_RECHECK` after the look before: it moves here rather than
-    /// wait for that worker's poll to end.
-    fn take_stuck_lifo(&self) -> Option<Notified> {
+    /// The work of a worker `find_stalled` found stuck, a `LIFO_RECHECK`
+    /// after the look before: its LIFO task, else half of its run queue,
+    /// moves here rather than wait for that worker's poll to end.
+    fn take_stuck_work(&self) -> Option<Notified> {
         let remotes = &self.shared.remotes;
-        self.with_core(|core| core.stalled.iter().find_map(|&i| remotes[i].lifo.take()))
-            .flatten()
+        self.with_core(|core| {
+            let Core {
+                stalled, run_queue, ..
+            } = core;
+            stalled.iter().find_map(|&i| {
+                remotes[i]
+                    .lifo
+                    .take()
+                    .or_else(|| remotes[i].steal.steal_into(run_queue))
+            })
+        })
+        .flatten()
     }
 }
 
