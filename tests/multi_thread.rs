@@ -1203,6 +1203,55 @@ async fn answer(mut stream: TcpStream, blocked_done: Arc<AtomicBool>) {
     stream.write_all(&[reply]).await.unwrap();
 }
 
+/// Runs the future `test` makes on a 2-worker runtime of each reactor
+/// topology, under the watchdog.
+fn on_two_workers_of_each_topology<F, Fut>(test: F)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    for topology in [
+        corium::runtime::ReactorTopology::Shared,
+        corium::runtime::ReactorTopology::PerWorker,
+    ] {
+        eprintln!("--- {topology}");
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .reactor_topology(topology)
+            .build()
+            .expect("runtime builds");
+        let test = test.clone();
+        bounded(LIMIT, move || runtime.block_on(test()));
+    }
+}
+
+/// Spawns `n` tasks running `task` that one reactor turn wakes together:
+/// each first waits for a timer with one shared deadline, and every timer
+/// is made on one worker (a `Sleep` stays in the wheel of the reactor it
+/// was made on), so one worker's turn fires them all.
+async fn spawn_woken_by_one_turn<F, Fut>(n: usize, task: F) -> Vec<JoinHandle<Fut::Output>>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    corium::spawn(async move {
+        let deadline = corium::time::Instant::now() + Duration::from_millis(200);
+        (0..n)
+            .map(|_| {
+                let sleep = Box::pin(corium::time::sleep_until(deadline));
+                let task = task.clone();
+                corium::spawn(async move {
+                    sleep.await;
+                    task().await
+                })
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
 /// How long each task of the batch below holds its worker's thread.
 const HEAVY_POLL: Duration = Duration::from_millis(30);
 /// Tasks in that batch.
@@ -1211,131 +1260,73 @@ const BATCH: usize = 8;
 #[test]
 fn a_batch_of_heavy_tasks_woken_by_one_reactor_turn_is_shared_between_workers() {
     // Catches a worker that keeps a batch of tasks woken by one reactor
-    // turn to itself while the other worker sleeps: `after_turn` lets a
-    // small batch run where it was woken for a moment before it wakes a
-    // sleeper, and that moment must end after the first long poll, not
-    // after the batch. Eight timers with one deadline sit in one worker's
-    // wheel (a `Sleep` stays with the reactor it was made on), so one turn
-    // wakes all eight tasks while the other worker sleeps; each task then
-    // holds its thread for HEAVY_POLL, and each worker must run at least
-    // two. (One is not enough: the sleeper that watches for stuck workers
-    // takes the task in a blocked worker's LIFO slot, one at a time, but
-    // leaves its run queue alone.)
-    for topology in [
-        corium::runtime::ReactorTopology::Shared,
-        corium::runtime::ReactorTopology::PerWorker,
-    ] {
-        eprintln!("--- {topology}");
-        let runtime = Builder::new_multi_thread()
-            .worker_threads(2)
-            .reactor_topology(topology)
-            .build()
-            .expect("runtime builds");
-        bounded(LIMIT, move || {
-            runtime.block_on(async {
-                let threads = Arc::new(Mutex::new(HashMap::new()));
-                let tasks = corium::spawn({
-                    let threads = threads.clone();
-                    async move {
-                        // All made here, on this task's worker.
-                        let deadline = corium::time::Instant::now() + Duration::from_millis(200);
-                        let sleeps: Vec<_> = (0..BATCH)
-                            .map(|_| Box::pin(corium::time::sleep_until(deadline)))
-                            .collect();
-                        sleeps
-                            .into_iter()
-                            .map(|sleep| corium::spawn(heavy_after(sleep, threads.clone())))
-                            .collect::<Vec<_>>()
-                    }
-                })
-                .await
-                .unwrap();
-                for task in tasks {
-                    task.await.unwrap();
-                }
-                let served: Vec<usize> = threads.lock().unwrap().values().copied().collect();
-                assert!(
-                    served.len() == 2 && served.iter().all(|&n| n >= 2),
-                    "tasks run per worker: {served:?} (a batch kept by one worker)"
-                );
-            });
-        });
-    }
-}
-
-/// Waits for `sleep`, then holds the thread for [`HEAVY_POLL`] and counts
-/// itself for the thread that ran it.
-async fn heavy_after(
-    sleep: std::pin::Pin<Box<corium::time::Sleep>>,
-    threads: Arc<Mutex<HashMap<ThreadId, usize>>>,
-) {
-    sleep.await;
-    std::thread::sleep(HEAVY_POLL);
-    *threads
-        .lock()
-        .unwrap()
-        .entry(std::thread::current().id())
-        .or_default() += 1;
+    // turn to itself while the other worker sleeps: the late share
+    // (`keep_batch`, `share_late`) lets a small batch run where it was
+    // woken for a moment before it wakes a sleeper, and that moment must
+    // end after the first long poll, not after the batch. Eight tasks are
+    // woken by one turn while the other worker sleeps; each holds its
+    // thread for HEAVY_POLL, and each worker must run at least two.
+    on_two_workers_of_each_topology(|| async {
+        let threads = Arc::new(Mutex::new(HashMap::<ThreadId, usize>::new()));
+        let counted = threads.clone();
+        let tasks = spawn_woken_by_one_turn(BATCH, move || {
+            let threads = counted.clone();
+            async move {
+                std::thread::sleep(HEAVY_POLL);
+                *threads
+                    .lock()
+                    .unwrap()
+                    .entry(std::thread::current().id())
+                    .or_default() += 1;
+            }
+        })
+        .await;
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let served: Vec<usize> = threads.lock().unwrap().values().copied().collect();
+        assert!(
+            served.len() == 2 && served.iter().all(|&n| n >= 2),
+            "tasks run per worker: {served:?} (a batch kept by one worker)"
+        );
+    });
 }
 
 /// How long the first task of the batch below blocks its worker's thread:
-/// far beyond the moment the watcher looks (1 ms, then another).
+/// far beyond the moment the other worker looks (1 ms, then another).
 const BLOCKING_POLL: Duration = Duration::from_millis(1500);
 
 #[test]
 fn tasks_queued_behind_a_blocked_poll_run_on_the_other_worker() {
-    // Catches the limit of the late share (`after_turn`): three tasks woken
-    // by one reactor turn stay with the worker that turned it, and the
-    // first it runs blocks its thread. The other two (one in its LIFO slot,
-    // one in its run queue) must run on the other worker before that block
-    // ends: the watcher asked for by the unshared batch takes them.
-    for topology in [
-        corium::runtime::ReactorTopology::Shared,
-        corium::runtime::ReactorTopology::PerWorker,
-    ] {
-        eprintln!("--- {topology}");
-        let runtime = Builder::new_multi_thread()
-            .worker_threads(2)
-            .reactor_topology(topology)
-            .build()
-            .expect("runtime builds");
-        bounded(LIMIT, move || {
-            runtime.block_on(async {
-                let blocking = Arc::new(AtomicBool::new(false));
-                let block_ended = Arc::new(AtomicBool::new(false));
-                let tasks = corium::spawn({
-                    let (blocking, block_ended) = (blocking.clone(), block_ended.clone());
-                    async move {
-                        // All made here, on this task's worker (see the test
-                        // above).
-                        let deadline = corium::time::Instant::now() + Duration::from_millis(200);
-                        (0..3)
-                            .map(|_| {
-                                let sleep = Box::pin(corium::time::sleep_until(deadline));
-                                let (blocking, block_ended) =
-                                    (blocking.clone(), block_ended.clone());
-                                corium::spawn(async move {
-                                    sleep.await;
-                                    if !blocking.swap(true, SeqCst) {
-                                        std::thread::sleep(BLOCKING_POLL);
-                                        block_ended.store(true, SeqCst);
-                                        None
-                                    } else {
-                                        Some(block_ended.load(SeqCst))
-                                    }
-                                })
-                            })
-                            .collect::<Vec<_>>()
-                    }
-                })
-                .await
-                .unwrap();
-                let mut late = 0;
-                for task in tasks {
-                    late += usize::from(task.await.unwrap() == Some(true));
+    // Catches tasks stranded behind a poll that blocks its thread: three
+    // tasks woken by one reactor turn stay, for the moment, with the worker
+    // that turned it, and the first it runs blocks its thread. The other
+    // two must run on the other worker before that block ends: it watches
+    // while the batch is unshared and takes a stuck worker's queued tasks
+    // (`take_stuck_work`), and a turn's wakes go to the run queue, where
+    // searching workers steal (none is left in the LIFO slot, which they
+    // leave alone).
+    on_two_workers_of_each_topology(|| async {
+        let blocking = Arc::new(AtomicBool::new(false));
+        let block_ended = Arc::new(AtomicBool::new(false));
+        let flags = (blocking.clone(), block_ended.clone());
+        let tasks = spawn_woken_by_one_turn(3, move || {
+            let (blocking, block_ended) = flags.clone();
+            async move {
+                if !blocking.swap(true, SeqCst) {
+                    std::thread::sleep(BLOCKING_POLL);
+                    block_ended.store(true, SeqCst);
+                    None
+                } else {
+                    Some(block_ended.load(SeqCst))
                 }
-                assert_eq!(late, 0, "{late} of 2 tasks waited for the blocked poll");
-            });
-        });
-    }
+            }
+        })
+        .await;
+        let mut late = 0;
+        for task in tasks {
+            late += usize::from(task.await.unwrap() == Some(true));
+        }
+        assert_eq!(late, 0, "{late} of 2 tasks waited for the blocked poll");
+    });
 }
