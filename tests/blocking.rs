@@ -8,7 +8,7 @@ mod util;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use corium::runtime::Handle;
@@ -16,6 +16,7 @@ use corium::task::{spawn_blocking, yield_now, JoinHandle};
 use corium::time::{sleep, timeout};
 use util::{
     bounded, build, for_each_flavor, for_each_flavor_within, for_each_paused_flavor_within, run,
+    Gate,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -149,27 +150,6 @@ fn a_blocking_job_completes_without_anyone_driving_the_runtime() {
     });
 }
 
-/// A latch blocking closures wait on until the test opens it; a closure
-/// gives up after `LIMIT`, so a failed test does not leave it stuck.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (open, opened) = &*self.0;
-        let guard = open.lock().unwrap();
-        let (guard, _) = opened
-            .wait_timeout_while(guard, LIMIT, |open| !*open)
-            .unwrap();
-        assert!(*guard, "the gate was never opened");
-    }
-}
-
 /// Counts closures running at once and remembers the most.
 #[derive(Clone, Default)]
 struct Concurrency {
@@ -220,7 +200,7 @@ fn a_saturated_pool_queues_jobs_without_stalling_async_tasks() {
                         concurrency.enter();
                         started.fetch_add(1, SeqCst);
                         let tick = ticks.load(SeqCst);
-                        gate.wait();
+                        gate.wait(LIMIT);
                         std::thread::sleep(Duration::from_millis(2));
                         concurrency.exit();
                         (i * 3, tick)
@@ -330,7 +310,7 @@ fn shutdown_with_jobs_running_and_queued_cancels_the_queued_and_detaches_the_run
                     started_tx.send(()).unwrap();
                     // Stuck for up to ten seconds, or until the test opens
                     // the gate after shutdown gave up on it.
-                    gate.wait();
+                    gate.wait(LIMIT);
                     finished_tx.send(i).unwrap();
                     i
                 })

@@ -312,6 +312,34 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> String {
     }
 }
 
+/// A latch that threads (blocking closures, tasks that hold a worker) wait
+/// on until the test opens it.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    /// Lets every waiter through, now and later.
+    pub fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+
+    /// Blocks until the gate is open; gives up after `limit` with a panic,
+    /// so a failed test does not leave the thread stuck.
+    pub fn wait(&self, limit: Duration) {
+        let (open, opened) = &*self.0;
+        let guard = open.lock().unwrap();
+        let (guard, _) = opened
+            .wait_timeout_while(guard, limit, |open| !*open)
+            .unwrap();
+        assert!(*guard, "the gate was never opened");
+    }
+}
+
+/// How long [`hold_workers`] waits for the workers to take its blockers,
+/// and how long a blocker holds its worker at most.
+const HOLD_LIMIT: Duration = Duration::from_secs(30);
+
 /// Keeps every worker of the runtime behind `handle` busy until dropped, so
 /// no task spawned meanwhile can be polled: what a test of "X happens before
 /// the task's first poll" needs on the multi-thread flavor, where a spawned
@@ -322,7 +350,7 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R) -> String {
 /// built the runtime): it blocks until every worker has taken a blocker.
 #[must_use = "the workers are released when this is dropped"]
 pub fn hold_workers(handle: &corium::runtime::Handle) -> HeldWorkers {
-    let gate = Arc::new((std::sync::Mutex::new(true), std::sync::Condvar::new()));
+    let gate = Gate::default();
     if handle.runtime_flavor() == corium::runtime::RuntimeFlavor::CurrentThread {
         return HeldWorkers(gate);
     }
@@ -333,28 +361,22 @@ pub fn hold_workers(handle: &corium::runtime::Handle) -> HeldWorkers {
         let started = started.clone();
         drop(handle.spawn(async move {
             started.send(()).unwrap();
-            let (held, released) = &*gate;
-            let mut held = held.lock().unwrap();
-            while *held {
-                held = released.wait(held).unwrap();
-            }
+            gate.wait(HOLD_LIMIT);
         }));
     }
     for _ in 0..workers {
         taken
-            .recv_timeout(Duration::from_secs(30))
+            .recv_timeout(HOLD_LIMIT)
             .expect("every worker takes a blocker within 30 s");
     }
     HeldWorkers(gate)
 }
 
 /// Returned by [`hold_workers`]; dropping it lets the workers go.
-pub struct HeldWorkers(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+pub struct HeldWorkers(Gate);
 
 impl Drop for HeldWorkers {
     fn drop(&mut self) {
-        let (held, released) = &*self.0;
-        *held.lock().unwrap() = false;
-        released.notify_all();
+        self.0.open();
     }
 }
