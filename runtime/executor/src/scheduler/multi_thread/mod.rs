@@ -139,7 +139,7 @@ struct Remote {
     /// that sees it unchanged knows the worker is stuck in one poll.
     polls: std::sync::atomic::AtomicU32,
     /// Set while the worker runs a batch from a reactor turn that it has
-    /// not shared (`worker.rs`, `after_turn`): a worker going to sleep then
+    /// not shared (`worker.rs`, `keep_batch`): a worker going to sleep then
     /// watches it (`Shared::should_watch`).
     unshared: std::sync::atomic::AtomicBool,
     reactor: corium_reactor::Handle,

@@ -38,9 +38,9 @@ const LIFO_RECHECK: Duration = Duration::from_millis(1);
 const IO_RECHECK: Duration = Duration::from_millis(10);
 /// Most tasks moved from the inject queue to the run queue at once.
 const INJECT_BATCH: usize = 32;
-/// A reactor turn that queues more tasks than this wakes a sleeper to
-/// share them at once; a smaller batch first runs here for up to
-/// `SHARE_AFTER` (see `after_turn`).
+/// A wait on the shared I/O reactor that queues more tasks than this wakes
+/// a sleeper to share them at once; a smaller batch first runs here for up
+/// to `SHARE_AFTER` (see `keep_batch`).
 const SHARE_AT_ONCE: usize = 16;
 /// How long a small batch from a reactor turn runs on its own worker
 /// before a sleeper is woken to share what is left of it.
@@ -54,7 +54,7 @@ pub(crate) struct Core {
     /// turn's end to wake other workers (`after_turn`), once for the batch.
     turning: bool,
     /// When a small batch from a reactor turn started running here without
-    /// waking a sleeper to share it (`after_turn`, `share_late`).
+    /// waking a sleeper to share it (`keep_batch`, `share_late`).
     unshared_since: Option<Instant>,
     /// Whether this worker already slept apart from the shared I/O reactor
     /// for `IO_RECHECK` in this park (its next sleep there may be deep).
@@ -510,7 +510,7 @@ impl WorkerContext {
     }
 
     /// Between two polls: wakes a sleeper to share the rest of a batch
-    /// `after_turn` kept here, once it has run here for `SHARE_AFTER`.
+    /// `keep_batch` kept here, once it has run here for `SHARE_AFTER`.
     fn share_late(&self) {
         let shared = &*self.shared;
         let notify = self.with_core(|core| {
